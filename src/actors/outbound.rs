@@ -1,0 +1,120 @@
+//! The outbound side of one connection: a bounded queue of ready-to-send frames.
+//!
+//! Tables, wallets and sockets push frames here without awaiting anything; when a queue is
+//! full its reader is too slow and the connection is closed, so a stalled client can never
+//! grow server memory or slow a table's fan-out. Knows nothing of actix-ws.
+
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytestring::ByteString;
+use tokio::sync::{mpsc, Notify};
+
+/// Close codes the server sends (see `docs/protocol.md`); 4xxx are ours.
+pub mod close_code {
+    /// Server shutting down: reconnect later.
+    pub const GOING_AWAY: u16 = 1001;
+    /// Protocol violation (bad frames, repeated abuse): do not retry the same thing.
+    pub const POLICY: u16 = 1008;
+    /// A frame over the size limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// No pong or no traffic within the idle timeout: reconnect.
+    pub const IDLE: u16 = 4002;
+    /// The session's token expired: get a new launch token.
+    pub const EXPIRED: u16 = 4003;
+    /// A newer connection of the same session took over: do not reconnect this one.
+    pub const REPLACED: u16 = 4004;
+    /// The operator revoked the session: do not reconnect.
+    pub const REVOKED: u16 = 4005;
+    /// The client did not read fast enough: reconnect and resume.
+    pub const TOO_SLOW: u16 = 4008;
+    /// Too many messages: reconnect after a pause.
+    pub const FLOODING: u16 = 4009;
+}
+
+/// Identifies one connection server-wide.
+pub type ConnId = u64;
+
+static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
+
+pub fn next_conn_id() -> ConnId {
+    NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+struct Kill {
+    fired: AtomicBool,
+    code: AtomicU16,
+    notify: Notify,
+}
+
+/// The sending half; cheap to clone, held by every table and wallet the connection joined.
+#[derive(Clone)]
+pub struct Outbound {
+    pub conn: ConnId,
+    queue: mpsc::Sender<ByteString>,
+    kill: Arc<Kill>,
+}
+
+/// The receiving half, owned by the connection's writer task.
+pub struct OutboundReceiver {
+    queue: mpsc::Receiver<ByteString>,
+    kill: Arc<Kill>,
+}
+
+/// What the writer must do next.
+pub enum Next {
+    Send(ByteString),
+    Close(u16),
+}
+
+impl Outbound {
+    /// A queue holding at most `capacity` frames.
+    pub fn channel(capacity: usize) -> (Outbound, OutboundReceiver) {
+        let (queue, receiver) = mpsc::channel(capacity.max(1));
+        let kill = Arc::new(Kill { fired: AtomicBool::new(false), code: AtomicU16::new(0), notify: Notify::new() });
+        (Outbound { conn: next_conn_id(), queue, kill: kill.clone() }, OutboundReceiver { queue: receiver, kill })
+    }
+
+    /// Queues a frame; a full queue closes the connection as too slow. Returns false when
+    /// the connection is gone or closing, so holders can forget it.
+    pub fn send(&self, frame: ByteString) -> bool {
+        if self.kill.fired.load(Ordering::Relaxed) {
+            return false;
+        }
+        match self.queue.try_send(frame) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                crate::telemetry::socket_too_slow();
+                self.close(close_code::TOO_SLOW);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Asks the writer to close the connection with `code` (first code wins).
+    pub fn close(&self, code: u16) {
+        if !self.kill.fired.swap(true, Ordering::AcqRel) {
+            self.kill.code.store(code, Ordering::Release);
+            self.kill.notify.notify_one();
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        !self.kill.fired.load(Ordering::Relaxed) && !self.queue.is_closed()
+    }
+}
+
+impl OutboundReceiver {
+    /// The next frame to write, or the close to perform. `None` when every sender is gone.
+    pub async fn next(&mut self) -> Option<Next> {
+        if self.kill.fired.load(Ordering::Acquire) {
+            return Some(Next::Close(self.kill.code.load(Ordering::Acquire)));
+        }
+        tokio::select! {
+            biased;
+            _ = self.kill.notify.notified() => Some(Next::Close(self.kill.code.load(Ordering::Acquire))),
+            frame = self.queue.recv() => frame.map(Next::Send),
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! `SessionsActor`: player sessions, their launch tokens and resume tokens.
+//!
+//! A launch token (256-bit random, single use, short-lived) opens the first socket; the
+//! `resume_token` from `welcome` reopens the same session later until the session expires.
+//! Tokens are kept only as SHA-256 digests, so a memory dump or a log can never replay one.
+//! Sessions live in memory: a restart ends them (clients launch again; their bets stand).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::actors::outbound::{close_code, ConnId, Outbound};
+use crate::domain::ids::PlayerId;
+use crate::domain::money::Currency;
+
+/// Sessions held at most; creating more evicts expired ones first, then refuses.
+const SESSIONS_MAX: usize = 1_000_000;
+
+#[derive(Clone, Debug)]
+pub struct SessionInfo {
+    pub session_id: String,
+    pub player: PlayerId,
+    pub currency: Currency,
+    pub language: String,
+}
+
+struct Session {
+    info: SessionInfo,
+    expires_at: Instant,
+    expires_at_unix_s: u64,
+    resume_digest: [u8; 32],
+    /// The connection currently using the session; a newer one replaces it.
+    connection: Option<Outbound>,
+}
+
+pub struct SessionsActor {
+    sessions: HashMap<String, Session>,
+    /// Unused launch tokens: digest → (session id, expiry).
+    launch: HashMap<[u8; 32], (String, Instant)>,
+    /// resume digest → session id.
+    resume: HashMap<[u8; 32], String>,
+    launch_ttl: Duration,
+    session_ttl: Duration,
+}
+
+impl SessionsActor {
+    pub fn new(launch_ttl: Duration, session_ttl: Duration) -> SessionsActor {
+        SessionsActor { sessions: HashMap::new(), launch: HashMap::new(), resume: HashMap::new(), launch_ttl, session_ttl }
+    }
+
+    fn evict_expired(&mut self) {
+        let now = Instant::now();
+        self.launch.retain(|_, (_, expires)| *expires > now);
+        let expired: Vec<String> = self.sessions.iter().filter(|(_, s)| s.expires_at <= now).map(|(id, _)| id.clone()).collect();
+        for id in expired {
+            self.end(&id, close_code::EXPIRED);
+        }
+    }
+
+    fn end(&mut self, session_id: &str, code: u16) {
+        if let Some(session) = self.sessions.remove(session_id) {
+            self.resume.remove(&session.resume_digest);
+            if let Some(conn) = session.connection {
+                conn.close(code);
+            }
+        }
+        self.launch.retain(|_, (id, _)| id != session_id);
+    }
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source failed");
+    hex::encode(bytes)
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn unix_now_s() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+impl Actor for SessionsActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(Duration::from_secs(5), |act, _| act.evict_expired());
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<Grant, &'static str>")]
+pub struct CreateSession {
+    pub player: PlayerId,
+    pub currency: Currency,
+    pub language: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Grant {
+    pub token: String,
+    pub session_id: String,
+    pub expires_at: u64,
+}
+
+impl Handler<CreateSession> for SessionsActor {
+    type Result = Result<Grant, &'static str>;
+
+    fn handle(&mut self, msg: CreateSession, _: &mut Self::Context) -> Self::Result {
+        if self.sessions.len() >= SESSIONS_MAX {
+            self.evict_expired();
+            if self.sessions.len() >= SESSIONS_MAX {
+                return Err("busy");
+            }
+        }
+        let session_id = random_token()[..32].to_owned();
+        let token = random_token();
+        let now = Instant::now();
+        let expires_at_unix_s = unix_now_s() + self.session_ttl.as_secs();
+        self.launch.insert(digest(&token), (session_id.clone(), now + self.launch_ttl));
+        self.sessions.insert(
+            session_id.clone(),
+            Session {
+                info: SessionInfo { session_id: session_id.clone(), player: msg.player, currency: msg.currency, language: msg.language },
+                expires_at: now + self.session_ttl,
+                expires_at_unix_s,
+                resume_digest: [0; 32],
+                connection: None,
+            },
+        );
+        Ok(Grant { token, session_id, expires_at: expires_at_unix_s })
+    }
+}
+
+/// Opens a socket with a launch token (single use) or a resume token.
+#[derive(Message)]
+#[rtype(result = "Result<Opened, &'static str>")]
+pub struct OpenSocket {
+    pub token: String,
+    pub out: Outbound,
+}
+
+pub struct Opened {
+    pub info: SessionInfo,
+    /// A fresh resume token for this connection (the previous one stops working).
+    pub resume_token: String,
+    pub expires_at: u64,
+}
+
+impl Handler<OpenSocket> for SessionsActor {
+    type Result = Result<Opened, &'static str>;
+
+    fn handle(&mut self, msg: OpenSocket, _: &mut Self::Context) -> Self::Result {
+        let presented = digest(&msg.token);
+        let now = Instant::now();
+        let session_id = if let Some((session_id, expires)) = self.launch.remove(&presented) {
+            if expires <= now {
+                return Err("token_expired");
+            }
+            session_id
+        } else if let Some(session_id) = self.resume.remove(&presented) {
+            session_id
+        } else {
+            return Err("unauthorized");
+        };
+        let Some(session) = self.sessions.get_mut(&session_id) else { return Err("unauthorized") };
+        if session.expires_at <= now {
+            self.end(&session_id, close_code::EXPIRED);
+            return Err("token_expired");
+        }
+        if let Some(previous) = session.connection.replace(msg.out) {
+            previous.close(close_code::REPLACED);
+        }
+        let resume_token = random_token();
+        session.resume_digest = digest(&resume_token);
+        self.resume.insert(session.resume_digest, session_id);
+        Ok(Opened { info: session.info.clone(), resume_token, expires_at: session.expires_at_unix_s })
+    }
+}
+
+/// A socket closed; a stale one (already replaced) changes nothing.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SocketClosed {
+    pub session_id: String,
+    pub conn: ConnId,
+}
+
+impl Handler<SocketClosed> for SessionsActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: SocketClosed, _: &mut Self::Context) {
+        if let Some(session) = self.sessions.get_mut(&msg.session_id) {
+            if session.connection.as_ref().is_some_and(|c| c.conn == msg.conn) {
+                session.connection = None;
+            }
+        }
+    }
+}
+
+/// Operator revocation: by session id or every session of a player.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub enum Revoke {
+    Session(String),
+    Player(PlayerId),
+}
+
+impl Handler<Revoke> for SessionsActor {
+    type Result = usize;
+
+    fn handle(&mut self, msg: Revoke, _: &mut Self::Context) -> usize {
+        let ids: Vec<String> = match msg {
+            Revoke::Session(id) => self.sessions.contains_key(&id).then_some(id).into_iter().collect(),
+            Revoke::Player(player) => self.sessions.iter().filter(|(_, s)| s.info.player == player).map(|(id, _)| id.clone()).collect(),
+        };
+        for id in &ids {
+            self.end(id, close_code::REVOKED);
+        }
+        ids.len()
+    }
+}
+
+/// Looks a session up by its current resume token without using it (player REST calls).
+#[derive(Message)]
+#[rtype(result = "Option<SessionInfo>")]
+pub struct Peek {
+    pub token: String,
+}
+
+impl Handler<Peek> for SessionsActor {
+    type Result = Option<SessionInfo>;
+
+    fn handle(&mut self, msg: Peek, _: &mut Self::Context) -> Self::Result {
+        let session_id = self.resume.get(&digest(&msg.token))?;
+        let session = self.sessions.get(session_id)?;
+        (session.expires_at > Instant::now()).then(|| session.info.clone())
+    }
+}

@@ -1,0 +1,1382 @@
+//! `TableActor`: one live table. Owns its round, its shoe, its timers and its event stream.
+//!
+//! Message → domain call → journal → fan-out. Every table event gets the next gap-free `seq`,
+//! is serialised once, journaled, and delivered to every subscriber only after its group
+//! commit is durable (the outbox keeps delivery in seq order whatever order commits are
+//! reported in). Money moves only through wallets, and only after the round record that
+//! explains it is durable, so a crash at any instant leaves something `replay` can finish.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use bytestring::ByteString;
+use serde_json::{json, Map, Value};
+
+use crate::actors::lobby::LobbyActor;
+use crate::actors::messages::{
+    Act, Caller, ClientSeed, CommandError, Credit, DealerAction, DealerCommand, Debit, GetBalances, Join, Leave,
+    PlaceBet, TableStatus,
+};
+use crate::actors::outbound::{ConnId, Outbound};
+use crate::actors::wallet::WalletActor;
+use crate::config::{DealerMode, Limits, TableConfig};
+use crate::domain::cards::{Card, Composition};
+use crate::domain::error::RuleError;
+use crate::domain::fair::{self, ServerSeed};
+use crate::domain::games::blackjack;
+use crate::domain::ids::{PlayerId, RoundId};
+use crate::domain::money::Amount;
+use crate::domain::round::{Bet, BetRules, Game, Phase, Placement, Round, Spot};
+use crate::domain::shoe::Shoe;
+use crate::journal::records::{self, BetRecord, CardRecord, LedgerRecord, RoundRecord, RoundStatus, ShoeRecord, TxKind};
+use crate::journal::replay::{payout_txid, refund_of, stake_txid};
+use crate::journal::{self, table_key, table_prefix, Batch, Journal, Tree};
+
+/// Events kept in memory for resuming clients; older resumes read the journal.
+const HISTORY_MAX: usize = 2048;
+/// Resumes further back than this get a snapshot instead of a replay.
+const REPLAY_MAX: u64 = 10_000;
+/// How often a close of betting re-checks for stakes still being written.
+const PENDING_RETRY: Duration = Duration::from_millis(2);
+/// Results shown in the lobby's road.
+const RECENT_MAX: usize = 60;
+
+type Then = Box<dyn FnOnce(&mut TableActor, &mut Context<TableActor>)>;
+
+/// What becomes visible once one journal batch is durable.
+struct OutboxEntry {
+    ticket: u64,
+    durable: bool,
+    frames: Vec<(u64, ByteString)>,
+    then: Option<Then>,
+}
+
+/// The provably fair shoe (or roulette seed) in use.
+struct ShoeState {
+    nonce: u64,
+    seed: ServerSeed,
+    commit: String,
+    client_seeds: Vec<String>,
+    /// The shuffled order; `None` until the first round of the shoe closes betting,
+    /// because client seeds contributed while betting is open go into the shuffle.
+    cards: Option<Shoe>,
+    key: Option<[u8; 32]>,
+}
+
+struct LiveRound {
+    round: Round,
+    opened_at: Instant,
+    opened_at_us: i64,
+    shoe_start: Option<usize>,
+    /// Wallet and session of every player with a bet, for settlement.
+    wallets: HashMap<PlayerId, (Addr<WalletActor>, String)>,
+    /// Blackjack: a decision whose extra stake is being debited; the timer must not stand it.
+    decision_in_flight: bool,
+    decision_deadline_us: Option<i64>,
+    extra_stakes: u32,
+    settling: bool,
+}
+
+pub struct TableActor {
+    config: TableConfig,
+    journal: Journal,
+    /// Receives a `TableStatus` on every phase change; `do_send` never blocks the table.
+    lobby: Addr<LobbyActor>,
+    limits: Limits,
+    epoch: u64,
+    /// Last seq assigned (durable or not).
+    seq: u64,
+    /// Last seq delivered to subscribers (durable).
+    delivered_seq: u64,
+    history: VecDeque<(u64, ByteString)>,
+    subscribers: HashMap<ConnId, Caller>,
+    /// Dealer consoles watching the table; a closed one is dropped at the next send.
+    dealers: HashMap<ConnId, Outbound>,
+    /// Joins that need a snapshot wait here until every assigned event is durable, so a
+    /// snapshot never shows state a crash could still take back.
+    pending_snapshots: Vec<Join>,
+    outbox: VecDeque<OutboxEntry>,
+    next_ticket: u64,
+    shoe: Option<ShoeState>,
+    shoe_nonce: u64,
+    /// Cards no player has seen in the current shoe (odds are computed from these).
+    unseen: Composition,
+    live: Option<LiveRound>,
+    paused: bool,
+    /// The pending step of an auto table (close, next card, decision timeout, next round).
+    timer: Option<SpawnHandle>,
+    recent: VecDeque<String>,
+    odds_version: u64,
+}
+
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or_default()
+}
+
+fn frame(value: &Value) -> ByteString {
+    ByteString::from(value.to_string())
+}
+
+fn ack(req: Option<u64>, mut body: Value) -> ByteString {
+    body["type"] = json!("ack");
+    if let Some(req) = req {
+        body["req"] = json!(req);
+    }
+    frame(&body)
+}
+
+pub fn error_frame(req: Option<u64>, error: &CommandError) -> ByteString {
+    let mut body = json!({"type": "error", "code": error.code, "message": error.message});
+    if let Some(req) = req {
+        body["req"] = json!(req);
+    }
+    frame(&body)
+}
+
+impl TableActor {
+    /// A table continuing the event stream found in the journal (seq and epoch survive restarts).
+    ///
+    /// # Errors
+    /// The journal cannot be read.
+    pub fn new(config: TableConfig, journal: Journal, lobby: Addr<LobbyActor>, limits: Limits) -> Result<TableActor, journal::JournalError> {
+        let id = config.id.as_str().to_owned();
+        let events = journal.tree(Tree::Events);
+        let seq = match events.scan_prefix(table_prefix(&id)).next_back() {
+            Some(entry) => journal::table_key_n(&entry?.0).unwrap_or(0),
+            None => 0,
+        };
+        let shoe_nonce = match journal.tree(Tree::Shoes).scan_prefix(table_prefix(&id)).next_back() {
+            Some(entry) => journal::table_key_n(&entry?.0).unwrap_or(0),
+            None => 0,
+        };
+        let unseen = Composition::decks(config.decks.clamp(1, crate::domain::cards::DECKS_MAX)).unwrap_or(Composition::from_counts([0; 13]));
+        Ok(TableActor {
+            config,
+            journal,
+            lobby,
+            limits,
+            // The stream's history lives in the journal with it; one epoch while the journal does.
+            epoch: 1,
+            seq,
+            delivered_seq: seq,
+            history: VecDeque::new(),
+            subscribers: HashMap::new(),
+            dealers: HashMap::new(),
+            pending_snapshots: Vec::new(),
+            outbox: VecDeque::new(),
+            next_ticket: 0,
+            shoe: None,
+            shoe_nonce,
+            unseen,
+            live: None,
+            paused: false,
+            timer: None,
+            recent: VecDeque::new(),
+            odds_version: 0,
+        })
+    }
+
+    fn id(&self) -> &str {
+        self.config.id.as_str()
+    }
+
+    fn game_label(&self) -> &'static str {
+        match self.config.game {
+            Game::Baccarat => "baccarat",
+            Game::Blackjack => "blackjack",
+            Game::Roulette => "roulette",
+            Game::DragonTiger => "dragon_tiger",
+        }
+    }
+
+    fn is_auto(&self) -> bool {
+        self.config.dealer == DealerMode::Auto
+    }
+
+    // ---- the event stream ----
+
+    /// Assigns seqs to `events`, journals them with `batch`, and delivers them (then runs
+    /// `then`) once durable.
+    fn emit(&mut self, ctx: &mut Context<Self>, events: Vec<(&'static str, Value)>, mut batch: Batch, then: Option<Then>) {
+        let ts = now_us();
+        let mut frames = Vec::with_capacity(events.len());
+        for (kind, body) in events {
+            self.seq += 1;
+            let mut event = Map::new();
+            event.insert("type".into(), json!(kind));
+            event.insert("table".into(), json!(self.id()));
+            event.insert("seq".into(), json!(self.seq));
+            event.insert("epoch".into(), json!(self.epoch));
+            event.insert("ts".into(), json!(ts));
+            if let Value::Object(fields) = body {
+                event.extend(fields);
+            }
+            let text = Value::Object(event).to_string();
+            batch.insert(Tree::Events, table_key(self.id(), self.seq), text.as_bytes());
+            frames.push((self.seq, ByteString::from(text)));
+        }
+        self.submit(ctx, batch, frames, then);
+    }
+
+    fn submit(&mut self, ctx: &mut Context<Self>, batch: Batch, frames: Vec<(u64, ByteString)>, then: Option<Then>) {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.outbox.push_back(OutboxEntry { ticket, durable: false, frames, then });
+        match self.journal.submit_waiting(batch) {
+            Ok(durable) => {
+                ctx.spawn(journal::wait(durable).into_actor(self).map(move |result, act, ctx| {
+                    if let Err(error) = result {
+                        tracing::error!(table = %act.config.id, error = %error, "table journal write failed");
+                        ctx.stop();
+                        return;
+                    }
+                    act.mark_durable(ticket, ctx);
+                }));
+            }
+            Err(error) => {
+                tracing::error!(table = %self.config.id, error = %error, "journal stopped; table stops");
+                ctx.stop();
+            }
+        }
+    }
+
+    fn mark_durable(&mut self, ticket: u64, ctx: &mut Context<Self>) {
+        if let Some(entry) = self.outbox.iter_mut().find(|e| e.ticket == ticket) {
+            entry.durable = true;
+        }
+        while self.outbox.front().is_some_and(|e| e.durable) {
+            let Some(entry) = self.outbox.pop_front() else { break };
+            self.deliver(entry.frames);
+            if let Some(then) = entry.then {
+                then(self, ctx);
+            }
+        }
+        if self.outbox.is_empty() && !self.pending_snapshots.is_empty() {
+            for join in std::mem::take(&mut self.pending_snapshots) {
+                self.send_snapshot(&join);
+            }
+        }
+    }
+
+    fn deliver(&mut self, frames: Vec<(u64, ByteString)>) {
+        let mut pushed = 0;
+        for (seq, frame) in frames {
+            self.subscribers.retain(|_, caller| caller.out.send(frame.clone()));
+            self.dealers.retain(|_, out| out.send(frame.clone()));
+            pushed += self.subscribers.len() + self.dealers.len();
+            self.delivered_seq = seq;
+            self.history.push_back((seq, frame));
+            if self.history.len() > HISTORY_MAX {
+                self.history.pop_front();
+            }
+        }
+        crate::telemetry::events_pushed(pushed);
+    }
+
+    /// Sends a private frame after everything emitted so far is delivered.
+    fn send_after_pending(&mut self, out: Outbound, frame: ByteString) {
+        match self.outbox.back_mut() {
+            Some(entry) => {
+                let previous = entry.then.take();
+                entry.then = Some(Box::new(move |act, ctx| {
+                    if let Some(previous) = previous {
+                        previous(act, ctx);
+                    }
+                    out.send(frame);
+                }));
+            }
+            None => {
+                out.send(frame);
+            }
+        }
+    }
+
+    fn report_status(&self) {
+        let (phase, round_id, closes_at) = match &self.live {
+            Some(live) => (phase_name(live.round.phase), Some(live.round.id), Some(live.round.closes_at_us)),
+            None if self.paused => ("paused", None, None),
+            None => ("waiting", None, None),
+        };
+        let mut players: Vec<&PlayerId> = self.subscribers.values().map(|c| &c.player).collect();
+        players.sort();
+        players.dedup();
+        self.lobby.do_send(TableStatus {
+            id: self.config.id.clone(),
+            phase,
+            round_id,
+            players: players.len(),
+            closes_at: closes_at.filter(|_| phase == "betting"),
+            recent: self.recent.iter().cloned().collect(),
+        });
+    }
+
+    fn schedule(&mut self, ctx: &mut Context<Self>, after_ms: u64, step: fn(&mut TableActor, &mut Context<TableActor>)) {
+        if let Some(handle) = self.timer.take() {
+            ctx.cancel_future(handle);
+        }
+        self.timer = Some(ctx.run_later(Duration::from_millis(after_ms), move |act, ctx| {
+            act.timer = None;
+            step(act, ctx);
+        }));
+    }
+
+    // ---- the round cycle ----
+
+    fn open_round(&mut self, ctx: &mut Context<Self>) -> Result<(), CommandError> {
+        if self.paused {
+            return Err(RuleError::Paused.into());
+        }
+        if self.live.is_some() {
+            return Err(RuleError::WrongPhase("a round is already running".into()).into());
+        }
+        let mut batch = Batch::new();
+        let needs_shoe = self.config.game == Game::Roulette
+            || match &self.shoe {
+                None => true,
+                Some(shoe) => shoe.cards.as_ref().is_some_and(Shoe::past_cut),
+            };
+        if self.is_auto() && needs_shoe {
+            self.new_shoe(&mut batch)?;
+        }
+        let round_id = RoundId(self.journal.generate_id().map_err(|e| internal(&e))?);
+        let opened_at_us = now_us();
+        let closes_at_us = opened_at_us + (self.config.bet_window_ms as i64) * 1000;
+        let rules = blackjack::Rules { dealer_hits_soft_17: self.config.dealer_hits_soft_17, ..Default::default() };
+        let round = Round::open(round_id, self.config.game, closes_at_us, rules);
+        let commit = self.shoe.as_ref().map(|s| s.commit.clone());
+        let record = RoundRecord {
+            v: records::RECORD_VERSION,
+            round_id,
+            table: self.config.id.clone(),
+            game: self.config.game,
+            status: RoundStatus::Open,
+            opened_at_us,
+            finished_at_us: None,
+            shoe_nonce: self.shoe.as_ref().map(|s| s.nonce),
+            shoe_start: None,
+            commit: commit.clone(),
+            cards: Vec::new(),
+            pocket: None,
+            outcome: None,
+            bets: Vec::new(),
+            void_reason: None,
+        };
+        batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&record));
+        self.live = Some(LiveRound {
+            round,
+            opened_at: Instant::now(),
+            opened_at_us,
+            shoe_start: None,
+            wallets: HashMap::new(),
+            decision_in_flight: false,
+            decision_deadline_us: None,
+            extra_stakes: 0,
+            settling: false,
+        });
+        self.odds_version = 0;
+        let event = json!({
+            "round_id": round_id,
+            "closes_at": closes_at_us,
+            "commit": commit,
+            "shoe": self.shoe.as_ref().map(|s| s.nonce),
+            "game": self.config.game,
+        });
+        self.emit(ctx, vec![("round_open", event)], batch, None);
+        if self.is_auto() {
+            self.schedule(ctx, self.config.bet_window_ms, |act, ctx| act.close_betting(ctx, None));
+        }
+        self.report_status();
+        Ok(())
+    }
+
+    fn new_shoe(&mut self, batch: &mut Batch) -> Result<(), CommandError> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| internal(&e))?;
+        let seed = ServerSeed::from_bytes(bytes);
+        let commit = fair::commit(&seed);
+        self.shoe_nonce += 1;
+        let nonce = self.shoe_nonce;
+        let key = table_key(self.id(), nonce);
+        batch.insert(Tree::Secrets, key.clone(), seed.to_hex().into_bytes());
+        let record = ShoeRecord {
+            v: records::RECORD_VERSION,
+            table: self.config.id.clone(),
+            nonce,
+            game: self.config.game,
+            decks: self.config.decks,
+            commit: commit.clone(),
+            client_seed: None,
+            server_seed: None,
+        };
+        batch.insert(Tree::Shoes, key, records::encode(&record));
+        self.shoe = Some(ShoeState { nonce, seed, commit, client_seeds: Vec::new(), cards: None, key: None });
+        if let Ok(full) = Composition::decks(self.config.decks) {
+            self.unseen = full;
+        }
+        Ok(())
+    }
+
+    /// Closes betting once no stake is still being written; shuffles a fresh shoe.
+    fn close_betting(&mut self, ctx: &mut Context<Self>, reply: Option<(Option<u64>, Outbound)>) {
+        let Some(live) = self.live.as_mut() else {
+            reply_error(reply, RuleError::WrongPhase("no round is open".into()).into());
+            return;
+        };
+        if live.round.phase != Phase::Betting {
+            reply_error(reply, RuleError::WrongPhase("betting is not open".into()).into());
+            return;
+        }
+        // Stop taking bets now, then wait for stakes already being written.
+        live.round.closes_at_us = live.round.closes_at_us.min(now_us());
+        if live.round.has_pending_bets() {
+            ctx.run_later(PENDING_RETRY, move |act, ctx| act.close_betting(ctx, reply));
+            return;
+        }
+        if let Err(error) = live.round.close_betting() {
+            reply_error(reply, error.into());
+            return;
+        }
+        let round_id = live.round.id;
+        let bets = live.round.bets.len();
+        let mut batch = Batch::new();
+        if let Some(shoe) = self.shoe.as_mut() {
+            if shoe.key.is_none() {
+                let client_seed = fair::combine_client_seeds(&shoe.client_seeds);
+                let key = fair::shuffle_key(&shoe.seed, &client_seed, shoe.nonce);
+                if self.config.game != Game::Roulette {
+                    match fair::shuffled_shoe(self.config.decks, &key) {
+                        Ok(cards) => shoe.cards = Some(Shoe::new(cards, self.config.cut_cards_from_end as usize)),
+                        Err(error) => tracing::error!(table = %self.config.id, error = %error, "cannot build shoe"),
+                    }
+                }
+                shoe.key = Some(key);
+                let record = ShoeRecord {
+                    v: records::RECORD_VERSION,
+                    table: self.config.id.clone(),
+                    nonce: shoe.nonce,
+                    game: self.config.game,
+                    decks: self.config.decks,
+                    commit: shoe.commit.clone(),
+                    client_seed: Some(client_seed),
+                    server_seed: None,
+                };
+                batch.insert(Tree::Shoes, table_key(self.config.id.as_str(), shoe.nonce), records::encode(&record));
+            }
+            if let Some(live) = self.live.as_mut() {
+                live.shoe_start = shoe.cards.as_ref().map(Shoe::position);
+            }
+        }
+        self.emit(ctx, vec![("bets_closed", json!({"round_id": round_id, "bets": bets}))], batch, None);
+        if let Some((req, out)) = reply {
+            out.send(ack(req, json!({"round_id": round_id})));
+        }
+        self.report_status();
+        self.after_change(ctx);
+    }
+
+    /// Decides the next step after the round changed: deal on, ask for a decision, or finish.
+    fn after_change(&mut self, ctx: &mut Context<Self>) {
+        let Some(live) = self.live.as_ref() else { return };
+        if live.settling {
+            return;
+        }
+        match live.round.phase {
+            Phase::Dealing if self.is_auto() => {
+                let interval = match self.config.game {
+                    Game::Roulette => self.config.card_interval_ms * 4,
+                    _ => self.config.card_interval_ms,
+                };
+                self.schedule(ctx, interval, |act, ctx| act.auto_deal(ctx));
+            }
+            Phase::Deciding => self.ask_decision(ctx),
+            Phase::Complete => self.finish_round(ctx),
+            _ => {}
+        }
+    }
+
+    fn auto_deal(&mut self, ctx: &mut Context<Self>) {
+        if self.config.game == Game::Roulette {
+            let Some(key) = self.shoe.as_ref().and_then(|s| s.key) else { return };
+            let pocket = fair::roulette_pocket(&key);
+            if let Err(error) = self.land_ball(ctx, pocket) {
+                tracing::error!(table = %self.config.id, error = %error.message, "auto spin failed");
+            }
+            return;
+        }
+        let card = self.shoe.as_mut().and_then(|s| s.cards.as_mut()).and_then(Shoe::draw);
+        let Some(card) = card else {
+            // Only a misconfigured cut card can empty a shoe mid-round: void rather than stall.
+            self.void_round(ctx, "the shoe ran out of cards".into(), None);
+            return;
+        };
+        if let Err(error) = self.deal_card(ctx, card, None) {
+            tracing::error!(table = %self.config.id, error = %error.message, "auto deal failed");
+        }
+    }
+
+    fn deal_card(&mut self, ctx: &mut Context<Self>, card: Card, position: Option<&str>) -> Result<(), CommandError> {
+        let live = self.live.as_mut().ok_or(RuleError::NoCardExpected)?;
+        let to = live.round.deal_card(card, position)?;
+        let round_id = live.round.id;
+        let _ = self.unseen.remove(card.rank);
+        let mut events = vec![("card", json!({"round_id": round_id, "to": to, "card": card}))];
+        if let Some(odds) = self.live.as_ref().and_then(|l| l.round.odds(&self.unseen)) {
+            self.odds_version += 1;
+            let mut body = serde_json::to_value(&odds).unwrap_or_default();
+            body["round_id"] = json!(round_id);
+            body["version"] = json!(self.odds_version);
+            events.push(("odds", body));
+        }
+        self.emit(ctx, events, Batch::new(), None);
+        self.after_change(ctx);
+        Ok(())
+    }
+
+    fn land_ball(&mut self, ctx: &mut Context<Self>, pocket: u8) -> Result<(), CommandError> {
+        let live = self.live.as_mut().ok_or(RuleError::NoCardExpected)?;
+        live.round.land_ball(pocket)?;
+        let round_id = live.round.id;
+        self.emit(ctx, vec![("ball", json!({"round_id": round_id, "pocket": pocket}))], Batch::new(), None);
+        self.after_change(ctx);
+        Ok(())
+    }
+
+    fn ask_decision(&mut self, ctx: &mut Context<Self>) {
+        let Some(live) = self.live.as_mut() else { return };
+        let Some((seat, hand)) = live.round.awaiting_decision() else { return };
+        let deadline = now_us() + self.config.decision_ms as i64 * 1000;
+        live.decision_deadline_us = Some(deadline);
+        let actions: Vec<String> = match &live.round.deal {
+            crate::domain::round::Deal::Blackjack(Some(bj)) => bj.legal_actions().iter().map(ToString::to_string).collect(),
+            _ => Vec::new(),
+        };
+        let round_id = live.round.id;
+        self.emit(
+            ctx,
+            vec![("decision", json!({"round_id": round_id, "seat": seat, "hand": hand, "deadline": deadline, "actions": actions}))],
+            Batch::new(),
+            None,
+        );
+        self.schedule(ctx, self.config.decision_ms, move |act, ctx| act.decision_timeout(ctx));
+    }
+
+    fn decision_timeout(&mut self, ctx: &mut Context<Self>) {
+        let Some(live) = self.live.as_mut() else { return };
+        if live.decision_in_flight {
+            // The player's double or split is being paid for; its outcome decides.
+            ctx.run_later(PENDING_RETRY, |act, ctx| act.decision_timeout(ctx));
+            return;
+        }
+        let Some((seat, hand)) = live.round.awaiting_decision() else { return };
+        if live.round.act(seat, hand, blackjack::Action::Stand).is_ok() {
+            let round_id = live.round.id;
+            self.emit(
+                ctx,
+                vec![("action", json!({"round_id": round_id, "seat": seat, "hand": hand, "action": "stand", "auto": true}))],
+                Batch::new(),
+                None,
+            );
+            self.after_change(ctx);
+        }
+    }
+
+    /// Publishes the result, then (once durable) pays every winner, then tells each player.
+    fn finish_round(&mut self, ctx: &mut Context<Self>) {
+        let Some(live) = self.live.as_mut() else { return };
+        if live.settling {
+            return;
+        }
+        live.settling = true;
+        if let Some(handle) = self.timer.take() {
+            ctx.cancel_future(handle);
+        }
+        let settle_started = Instant::now();
+        let payouts = match live.round.settle() {
+            Ok(payouts) => payouts,
+            Err(error) => {
+                tracing::error!(table = %self.config.id, round = %live.round.id, error = %error, "settlement failed; voiding");
+                live.settling = false;
+                self.void_round(ctx, "settlement failed".into(), None);
+                return;
+            }
+        };
+        let round_id = live.round.id;
+        let outcome = live.round.outcome();
+        let mut record = self.round_record(RoundStatus::Settling);
+        for bet in &mut record.bets {
+            bet.payout = Some(
+                payouts
+                    .iter()
+                    .find(|p| p.bet_id == bet.bet_id && p.player == bet.player)
+                    .map_or(Amount::ZERO, |p| p.payout),
+            );
+        }
+        let mut batch = Batch::new();
+        batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&record));
+        self.push_recent(outcome.as_ref());
+        let result = json!({"round_id": round_id, "outcome": outcome});
+        self.emit(
+            ctx,
+            vec![("result", result)],
+            batch,
+            Some(Box::new(move |act, ctx| act.pay_out(ctx, record, payouts, settle_started))),
+        );
+    }
+
+    fn pay_out(
+        &mut self,
+        ctx: &mut Context<Self>,
+        record: RoundRecord,
+        payouts: Vec<crate::domain::round::Payout>,
+        settle_started: Instant,
+    ) {
+        let Some(live) = self.live.as_ref() else { return };
+        let round_id = record.round_id;
+        let ts = now_us();
+        let mut credits = Vec::new();
+        for payout in payouts.iter().filter(|p| p.payout.is_positive()) {
+            let Some((wallet, session)) = live.wallets.get(&payout.player) else { continue };
+            let credit = LedgerRecord {
+                v: records::RECORD_VERSION,
+                txid: payout_txid(round_id, payout.bet_id.as_str()),
+                player: payout.player.clone(),
+                currency: payout.currency,
+                kind: TxKind::Payout,
+                amount: payout.payout,
+                table: Some(self.config.id.clone()),
+                round_id: Some(round_id),
+                bet_id: Some(payout.bet_id.clone()),
+                spot: Some(payout.spot.clone()),
+                session_id: Some(session.clone()),
+                ts_us: ts,
+            };
+            credits.push(wallet.send(Credit(credit)));
+        }
+        let balances: Vec<_> = live
+            .wallets
+            .iter()
+            .map(|(player, (wallet, _))| {
+                let player = player.clone();
+                let request = wallet.send(GetBalances);
+                async move { (player, request.await.ok()) }
+            })
+            .collect();
+        let game = self.game_label();
+        let opened_at = live.opened_at;
+        let work = async move {
+            let results = futures_util::future::join_all(credits).await;
+            let balances = futures_util::future::join_all(balances).await;
+            (results, balances)
+        };
+        ctx.spawn(work.into_actor(self).map(move |(results, balances), act, ctx| {
+            let failed = results.iter().filter(|r| !matches!(r, Ok(Ok(_)))).count();
+            if failed > 0 {
+                // Payouts are idempotent and recorded in the `settling` round record:
+                // recovery at the next start pays what is missing. Never pay twice here.
+                tracing::error!(table = %act.config.id, round = %round_id, failed, "payout credits failed; recovery will finish them");
+            }
+            let mut settled = record.clone();
+            settled.status = RoundStatus::Settled;
+            settled.finished_at_us = Some(now_us());
+            let mut batch = Batch::new();
+            batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&settled));
+            let balances: HashMap<PlayerId, _> = balances.into_iter().collect();
+            act.submit(
+                ctx,
+                batch,
+                Vec::new(),
+                Some(Box::new(move |act, ctx| {
+                    act.tell_settled(&payouts, &balances, round_id);
+                    crate::telemetry::round_finished(game, opened_at.elapsed(), settle_started.elapsed());
+                    act.end_round(ctx);
+                })),
+            );
+        }));
+    }
+
+    fn tell_settled(
+        &mut self,
+        payouts: &[crate::domain::round::Payout],
+        balances: &HashMap<PlayerId, Option<BTreeMap<crate::domain::money::Currency, Amount>>>,
+        round_id: RoundId,
+    ) {
+        for caller in self.subscribers.values() {
+            let Some(balance) = balances.get(&caller.player) else { continue };
+            let mine: Vec<Value> = payouts
+                .iter()
+                .filter(|p| p.player == caller.player)
+                .map(|p| json!({"bet_id": p.bet_id, "spot": p.spot, "amount": p.amount, "payout": p.payout}))
+                .collect();
+            let amount = balance.as_ref().and_then(|b| b.get(&caller.currency).copied()).unwrap_or_default();
+            let won: i64 = payouts.iter().filter(|p| p.player == caller.player).map(|p| p.payout.minor()).sum();
+            caller.out.send(frame(&json!({
+                "type": "settled",
+                "table": self.config.id,
+                "round_id": round_id,
+                "payouts": mine,
+                "won": won,
+                "balance": {"amount": amount, "currency": caller.currency},
+            })));
+        }
+    }
+
+    /// After settlement or void: reveal a finished shoe, then start the next round.
+    fn end_round(&mut self, ctx: &mut Context<Self>) {
+        self.live = None;
+        let shoe_done = self.config.game == Game::Roulette
+            || self.shoe.as_ref().and_then(|s| s.cards.as_ref()).is_some_and(Shoe::past_cut);
+        if shoe_done && self.is_auto() {
+            self.reveal(ctx);
+        }
+        self.report_status();
+        if self.is_auto() && !self.paused {
+            self.schedule(ctx, self.config.result_pause_ms, |act, ctx| {
+                if let Err(error) = act.open_round(ctx) {
+                    if error.code != "table_paused" {
+                        tracing::error!(table = %act.config.id, error = %error.message, "cannot open round");
+                    }
+                }
+            });
+        }
+    }
+
+    fn reveal(&mut self, ctx: &mut Context<Self>) {
+        let Some(shoe) = self.shoe.take() else { return };
+        let key = table_key(self.id(), shoe.nonce);
+        let client_seed = fair::combine_client_seeds(&shoe.client_seeds);
+        let record = ShoeRecord {
+            v: records::RECORD_VERSION,
+            table: self.config.id.clone(),
+            nonce: shoe.nonce,
+            game: self.config.game,
+            decks: self.config.decks,
+            commit: shoe.commit.clone(),
+            client_seed: Some(client_seed.clone()),
+            server_seed: Some(shoe.seed.to_hex()),
+        };
+        let mut batch = Batch::new();
+        batch.insert(Tree::Shoes, key.clone(), records::encode(&record));
+        batch.remove(Tree::Secrets, key);
+        let event = json!({
+            "shoe": shoe.nonce,
+            "server_seed": shoe.seed.to_hex(),
+            "commit": shoe.commit,
+            "client_seed": client_seed,
+            "decks": self.config.decks,
+        });
+        self.emit(ctx, vec![("reveal", event)], batch, None);
+    }
+
+    /// Voids the round: the void record is made durable first, then every stake refunded.
+    fn void_round(&mut self, ctx: &mut Context<Self>, reason: String, reply: Option<(Option<u64>, Outbound)>) {
+        let Some(live) = self.live.as_mut() else {
+            reply_error(reply, RuleError::WrongPhase("no round to void".into()).into());
+            return;
+        };
+        if live.settling {
+            reply_error(reply, RuleError::WrongPhase("the round is already settling".into()).into());
+            return;
+        }
+        if live.round.has_pending_bets() {
+            live.round.closes_at_us = live.round.closes_at_us.min(now_us());
+            ctx.run_later(PENDING_RETRY, move |act, ctx| act.void_round(ctx, reason, reply));
+            return;
+        }
+        live.settling = true;
+        live.round.phase = Phase::Void;
+        if let Some(handle) = self.timer.take() {
+            ctx.cancel_future(handle);
+        }
+        // Cards dealt in a void round have been seen; the shoe moves on.
+        let round_id = live.round.id;
+        let mut record = self.round_record(RoundStatus::Void);
+        record.void_reason = Some(reason.clone());
+        let mut batch = Batch::new();
+        batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&record));
+        if let Some((req, out)) = reply {
+            self.send_after_pending(out, ack(req, json!({"round_id": round_id})));
+        }
+        self.emit(
+            ctx,
+            vec![("round_void", json!({"round_id": round_id, "reason": reason}))],
+            batch,
+            Some(Box::new(move |act, ctx| act.refund_all(ctx, round_id))),
+        );
+        self.report_status();
+    }
+
+    fn refund_all(&mut self, ctx: &mut Context<Self>, round_id: RoundId) {
+        let Some(live) = self.live.as_ref() else { return };
+        let ts = now_us();
+        let mut refunds = Vec::new();
+        let mut extras: HashMap<u8, u32> = HashMap::new();
+        for bet in &live.round.bets {
+            let Some((wallet, session)) = live.wallets.get(&bet.player) else { continue };
+            let stake = self.stake_record(bet, round_id, session, bet.amount, stake_txid(round_id, bet.bet_id.as_str()), ts);
+            refunds.push(wallet.send(Credit(refund_of(&stake, ts))));
+            // Blackjack doubles and splits were separate stakes of the same seat.
+            for (seat, extra) in live.round.extra_stakes.iter().filter(|(seat, _)| Some(*seat) == bet.seat) {
+                let n = extras.entry(*seat).or_default();
+                *n += 1;
+                let txid = format!("{}/x{n}", stake_txid(round_id, bet.bet_id.as_str()));
+                let stake = self.stake_record(bet, round_id, session, *extra, txid, ts);
+                refunds.push(wallet.send(Credit(refund_of(&stake, ts))));
+            }
+        }
+        ctx.spawn(futures_util::future::join_all(refunds).into_actor(self).map(move |results, act, ctx| {
+            if results.iter().any(|r| !matches!(r, Ok(Ok(_)))) {
+                tracing::error!(table = %act.config.id, round = %round_id, "refunds failed; recovery will finish them");
+            }
+            act.end_round(ctx);
+        }));
+    }
+
+    fn stake_record(&self, bet: &Bet, round_id: RoundId, session: &str, amount: Amount, txid: String, ts: i64) -> LedgerRecord {
+        LedgerRecord {
+            v: records::RECORD_VERSION,
+            txid,
+            player: bet.player.clone(),
+            currency: bet.currency,
+            kind: TxKind::Stake,
+            amount,
+            table: Some(self.config.id.clone()),
+            round_id: Some(round_id),
+            bet_id: Some(bet.bet_id.clone()),
+            spot: Some(bet.spot.name()),
+            session_id: Some(session.to_owned()),
+            ts_us: ts,
+        }
+    }
+
+    fn round_record(&self, status: RoundStatus) -> RoundRecord {
+        let live = self.live.as_ref().expect("round_record needs a live round");
+        let round = &live.round;
+        RoundRecord {
+            v: records::RECORD_VERSION,
+            round_id: round.id,
+            table: self.config.id.clone(),
+            game: self.config.game,
+            status,
+            opened_at_us: live.opened_at_us,
+            finished_at_us: Some(now_us()),
+            shoe_nonce: self.shoe.as_ref().map(|s| s.nonce),
+            shoe_start: live.shoe_start,
+            commit: self.shoe.as_ref().map(|s| s.commit.clone()),
+            cards: round.cards().into_iter().map(|(position, card)| CardRecord { position, card }).collect(),
+            pocket: match &round.deal {
+                crate::domain::round::Deal::Roulette(spin) => spin.pocket(),
+                _ => None,
+            },
+            outcome: round.outcome().and_then(|o| serde_json::to_value(o).ok()),
+            bets: round
+                .bets
+                .iter()
+                .filter(|b| b.confirmed)
+                .map(|b| BetRecord {
+                    bet_id: b.bet_id.clone(),
+                    player: b.player.clone(),
+                    currency: b.currency,
+                    spot: b.spot.name(),
+                    amount: round.staked(b),
+                    payout: None,
+                })
+                .collect(),
+            void_reason: None,
+        }
+    }
+
+    fn push_recent(&mut self, outcome: Option<&crate::domain::round::Outcome>) {
+        let Some(outcome) = outcome else { return };
+        let label = match serde_json::to_value(outcome).unwrap_or_default() {
+            Value::Object(map) => {
+                if let Some(pocket) = map.get("pocket") {
+                    pocket.to_string()
+                } else if let Some(winner) = map.get("winner").and_then(Value::as_str) {
+                    winner.chars().next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default()
+                } else if let Some(total) = map.get("dealer_total") {
+                    total.to_string()
+                } else {
+                    String::new()
+                }
+            }
+            _ => String::new(),
+        };
+        self.recent.push_front(label);
+        self.recent.truncate(RECENT_MAX);
+    }
+
+    // ---- joins, snapshots, resumes ----
+
+    fn send_snapshot(&self, join: &Join) {
+        let caller = &join.caller;
+        let mut body = json!({
+            "type": "snapshot",
+            "table": self.config.id,
+            "seq": self.delivered_seq,
+            "epoch": self.epoch,
+            "ts": now_us(),
+            "game": self.config.game,
+            "name": self.config.name,
+            "paused": self.paused,
+            "phase": "waiting",
+            "recent": self.recent,
+            "limits": self.config.limits.get(&caller.currency),
+            "currency": caller.currency,
+        });
+        if let Some(shoe) = &self.shoe {
+            body["commit"] = json!(shoe.commit);
+            body["shoe"] = json!(shoe.nonce);
+        }
+        if let Some(live) = &self.live {
+            let round = &live.round;
+            body["phase"] = json!(phase_name(round.phase));
+            body["round_id"] = json!(round.id);
+            body["closes_at"] = json!(round.closes_at_us);
+            body["cards"] = json!(round
+                .cards()
+                .into_iter()
+                .map(|(to, card)| json!({"to": to, "card": card}))
+                .collect::<Vec<_>>());
+            if let Some(odds) = round.odds(&self.unseen) {
+                body["odds"] = serde_json::to_value(odds).unwrap_or_default();
+            }
+            if let Some(outcome) = round.outcome() {
+                body["outcome"] = serde_json::to_value(outcome).unwrap_or_default();
+            }
+            if let Some((seat, hand)) = round.awaiting_decision() {
+                body["decision"] = json!({"seat": seat, "hand": hand, "deadline": live.decision_deadline_us});
+            }
+            body["my_bets"] = json!(round
+                .bets
+                .iter()
+                .filter(|b| b.player == caller.player && b.confirmed)
+                .map(|b| json!({"bet_id": b.bet_id, "spot": b.spot.name(), "amount": round.staked(b), "seat": b.seat}))
+                .collect::<Vec<_>>());
+        }
+        caller.out.send(frame(&body));
+        caller.out.send(ack(join.req, json!({"table": self.config.id, "seq": self.delivered_seq, "epoch": self.epoch})));
+    }
+
+    /// Events after `last_seq`, from memory or the journal; `None` when a snapshot is needed.
+    fn missed_since(&self, last_seq: u64) -> Option<Vec<ByteString>> {
+        if last_seq > self.delivered_seq || self.delivered_seq - last_seq > REPLAY_MAX {
+            return None;
+        }
+        if self.history.front().is_some_and(|(first, _)| *first <= last_seq + 1) {
+            return Some(self.history.iter().filter(|(seq, _)| *seq > last_seq).map(|(_, f)| f.clone()).collect());
+        }
+        let from = table_key(self.id(), last_seq + 1);
+        let to = table_key(self.id(), self.delivered_seq);
+        let mut missed = Vec::new();
+        for entry in self.journal.tree(Tree::Events).range(from..=to) {
+            let (_, value) = entry.ok()?;
+            missed.push(ByteString::try_from(value.to_vec()).ok()?);
+        }
+        (missed.len() as u64 == self.delivered_seq - last_seq).then_some(missed)
+    }
+}
+
+fn internal(error: &dyn std::fmt::Display) -> CommandError {
+    tracing::error!(error = %error, "internal error");
+    CommandError::new("internal", "internal error")
+}
+
+fn reply_error(reply: Option<(Option<u64>, Outbound)>, error: CommandError) {
+    if let Some((req, out)) = reply {
+        out.send(error_frame(req, &error));
+    }
+}
+
+fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Betting => "betting",
+        Phase::Dealing => "dealing",
+        Phase::Deciding => "deciding",
+        Phase::Complete => "result",
+        Phase::Settled => "settled",
+        Phase::Void => "void",
+    }
+}
+
+impl Actor for TableActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(self.limits.mailbox_max);
+        tracing::info!(table = %self.config.id, game = self.game_label(), seq = self.seq, "table started");
+        self.report_status();
+        if self.is_auto() {
+            if let Err(error) = self.open_round(ctx) {
+                tracing::error!(table = %self.config.id, error = %error.message, "cannot open first round");
+            }
+        }
+    }
+}
+
+impl Handler<Join> for TableActor {
+    type Result = ();
+
+    fn handle(&mut self, join: Join, _: &mut Self::Context) {
+        let conn = join.caller.out.conn;
+        self.subscribers.insert(conn, join.caller.clone());
+        self.report_status();
+        let resumable = join.epoch.is_none_or(|epoch| epoch == self.epoch);
+        if let (Some(last_seq), true) = (join.last_seq, resumable) {
+            if let Some(missed) = self.missed_since(last_seq) {
+                for frame in missed {
+                    join.caller.out.send(frame);
+                }
+                join.caller.out.send(ack(join.req, json!({"table": self.config.id, "seq": self.delivered_seq, "epoch": self.epoch, "resumed": true})));
+                return;
+            }
+        }
+        if self.outbox.is_empty() {
+            self.send_snapshot(&join);
+        } else {
+            self.pending_snapshots.push(join);
+        }
+    }
+}
+
+impl Handler<Leave> for TableActor {
+    type Result = ();
+
+    fn handle(&mut self, leave: Leave, _: &mut Self::Context) {
+        self.subscribers.remove(&leave.conn);
+        self.dealers.remove(&leave.conn);
+        self.report_status();
+    }
+}
+
+impl Handler<PlaceBet> for TableActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: PlaceBet, ctx: &mut Self::Context) {
+        let PlaceBet { req, caller, round_id, spot, amount, bet_id } = msg;
+        let out = caller.out.clone();
+        let refuse = |error: CommandError| {
+            crate::telemetry::bet_rejected(error.code);
+            out.send(error_frame(req, &error));
+        };
+        if self.paused {
+            return refuse(RuleError::Paused.into());
+        }
+        let Some(limits) = self.config.limits.get(&caller.currency).copied() else {
+            return refuse(RuleError::WrongCurrency.into());
+        };
+        let spot = match Spot::parse(self.config.game, &spot) {
+            Ok(spot) => spot,
+            Err(error) => return refuse(error.into()),
+        };
+        let Some(live) = self.live.as_mut() else {
+            return refuse(RuleError::BettingClosed.into());
+        };
+        let bet = Bet {
+            bet_id: bet_id.clone(),
+            player: caller.player.clone(),
+            currency: caller.currency,
+            spot: spot.clone(),
+            amount: Amount(amount),
+            seat: None,
+            confirmed: false,
+        };
+        let rules = BetRules {
+            stake_min: limits.stake_min,
+            stake_max: limits.stake_max,
+            bets_per_round_max: self.limits.bets_per_round_max,
+            seats_max: self.config.seats_max,
+        };
+        if amount <= 0 {
+            return refuse(RuleError::BadAmount.into());
+        }
+        match live.round.place_bet(round_id, bet, &rules, now_us()) {
+            Ok(Placement::New) => {}
+            Ok(Placement::Repeat { confirmed: true }) => {
+                let seat = live.round.seat_of(&caller.player);
+                out.send(ack(req, json!({"bet_id": bet_id, "round_id": round_id, "seat": seat, "repeat": true})));
+                return;
+            }
+            // The first attempt's ack is on its way.
+            Ok(Placement::Repeat { confirmed: false }) => return,
+            Err(error) => return refuse(error.into()),
+        }
+        live.wallets.insert(caller.player.clone(), (caller.wallet.clone(), caller.session_id.clone()));
+        let seat = live.round.seat_of(&caller.player).filter(|_| spot == Spot::BlackjackMain);
+        let placed = live.round.bets.last().cloned().expect("just placed");
+        let stake = self.stake_record(&placed, round_id, &caller.session_id, Amount(amount), stake_txid(round_id, bet_id.as_str()), now_us());
+        let game = self.game_label();
+        ctx.spawn(caller.wallet.send(Debit(stake)).into_actor(self).map(move |result, act, _| {
+            let Some(live) = act.live.as_mut().filter(|l| l.round.id == round_id) else { return };
+            match result {
+                Ok(Ok(balance)) => {
+                    live.round.confirm_bet(&caller.player, &bet_id);
+                    crate::telemetry::bet_accepted(game);
+                    out.send(ack(
+                        req,
+                        json!({"bet_id": bet_id, "round_id": round_id, "seat": seat, "balance": {"amount": balance, "currency": caller.currency}}),
+                    ));
+                    act.tell_dealers_bets();
+                }
+                Ok(Err(error)) => {
+                    live.round.drop_bet(&caller.player, &bet_id);
+                    crate::telemetry::bet_rejected(error.code());
+                    out.send(error_frame(req, &CommandError::new(error.code(), error.to_string())));
+                }
+                Err(_) => {
+                    live.round.drop_bet(&caller.player, &bet_id);
+                    crate::telemetry::bet_rejected("busy");
+                    out.send(error_frame(req, &CommandError::new("busy", "the wallet is busy; retry")));
+                }
+            }
+        }));
+    }
+}
+
+impl TableActor {
+    /// Dealer consoles see the round's bets and exposure per currency.
+    fn tell_dealers_bets(&mut self) {
+        if self.dealers.is_empty() {
+            return;
+        }
+        let Some(live) = &self.live else { return };
+        let mut by_currency: BTreeMap<String, (i64, i64, BTreeMap<String, i64>)> = BTreeMap::new();
+        for bet in live.round.bets.iter().filter(|b| b.confirmed) {
+            let entry = by_currency.entry(bet.currency.to_string()).or_default();
+            let staked = live.round.staked(bet).minor();
+            entry.0 += staked;
+            entry.1 += bet.spot.max_return(bet.amount).map_or(0, |a| a.minor());
+            *entry.2.entry(bet.spot.name()).or_default() += staked;
+        }
+        let currencies: BTreeMap<String, Value> = by_currency
+            .into_iter()
+            .map(|(currency, (staked, max_return, spots))| (currency, json!({"staked": staked, "max_return": max_return, "spots": spots})))
+            .collect();
+        let body = frame(&json!({
+            "type": "bets",
+            "table": self.config.id,
+            "round_id": live.round.id,
+            "count": live.round.bets.iter().filter(|b| b.confirmed).count(),
+            "exposure": currencies,
+        }));
+        self.dealers.retain(|_, out| out.send(body.clone()));
+    }
+}
+
+impl Handler<Act> for TableActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Act, ctx: &mut Self::Context) {
+        let Act { req, caller, round_id, hand, action } = msg;
+        let out = caller.out.clone();
+        let refuse = |error: CommandError| {
+            out.send(error_frame(req, &error));
+        };
+        let action: blackjack::Action = match action.parse() {
+            Ok(action) => action,
+            Err(error) => return refuse(CommandError::from(error)),
+        };
+        let Some(live) = self.live.as_mut() else { return refuse(RuleError::NotYourTurn.into()) };
+        if live.round.id != round_id {
+            return refuse(RuleError::WrongRound.into());
+        }
+        if live.decision_in_flight {
+            return refuse(CommandError::new("busy", "a decision is already being applied"));
+        }
+        let Some(seat) = live.round.seat_of(&caller.player) else { return refuse(RuleError::NotYourTurn.into()) };
+        let extra = match live.round.extra_stake(seat, hand, action) {
+            Ok(extra) => extra,
+            Err(error) => return refuse(error.into()),
+        };
+        if !extra.is_positive() {
+            return self.apply_action(ctx, req, out, seat, hand, action);
+        }
+        let Some(bet) = live.round.player_at_seat(seat).cloned() else { return refuse(RuleError::NotYourTurn.into()) };
+        live.extra_stakes += 1;
+        live.decision_in_flight = true;
+        let txid = format!("{}/x{}", stake_txid(round_id, bet.bet_id.as_str()), live.extra_stakes);
+        let stake = self.stake_record(&bet, round_id, &caller.session_id, extra, txid, now_us());
+        ctx.spawn(caller.wallet.send(Debit(stake)).into_actor(self).map(move |result, act, ctx| {
+            let Some(live) = act.live.as_mut().filter(|l| l.round.id == round_id) else { return };
+            live.decision_in_flight = false;
+            match result {
+                Ok(Ok(_)) => act.apply_action(ctx, req, out, seat, hand, action),
+                Ok(Err(error)) => {
+                    live.extra_stakes -= 1;
+                    out.send(error_frame(req, &CommandError::new(error.code(), error.to_string())));
+                }
+                Err(_) => {
+                    live.extra_stakes -= 1;
+                    out.send(error_frame(req, &CommandError::new("busy", "the wallet is busy; retry")));
+                }
+            }
+        }));
+    }
+}
+
+impl TableActor {
+    fn apply_action(&mut self, ctx: &mut Context<Self>, req: Option<u64>, out: Outbound, seat: u8, hand: u8, action: blackjack::Action) {
+        let Some(live) = self.live.as_mut() else { return };
+        if let Err(error) = live.round.act(seat, hand, action) {
+            out.send(error_frame(req, &error.into()));
+            return;
+        }
+        let round_id = live.round.id;
+        if let Some(handle) = self.timer.take() {
+            ctx.cancel_future(handle);
+        }
+        self.emit(
+            ctx,
+            vec![("action", json!({"round_id": round_id, "seat": seat, "hand": hand, "action": action.to_string()}))],
+            Batch::new(),
+            None,
+        );
+        self.send_after_pending(out, ack(req, json!({"round_id": round_id, "action": action.to_string()})));
+        self.after_change(ctx);
+    }
+}
+
+impl Handler<ClientSeed> for TableActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ClientSeed, _: &mut Self::Context) {
+        let out = &msg.caller.out;
+        if let Err(error) = fair::validate_client_seed(&msg.seed) {
+            out.send(error_frame(msg.req, &CommandError::new("bad_request", error.to_string())));
+            return;
+        }
+        let betting = self.live.as_ref().is_some_and(|l| l.round.phase == Phase::Betting);
+        match self.shoe.as_mut() {
+            Some(shoe) if betting && shoe.key.is_none() => {
+                if shoe.client_seeds.len() >= 64 {
+                    out.send(error_frame(msg.req, &CommandError::new("rate_limited", "this shoe has enough client seeds")));
+                    return;
+                }
+                shoe.client_seeds.push(msg.seed);
+                out.send(ack(msg.req, json!({"shoe": shoe.nonce})));
+            }
+            _ => {
+                out.send(error_frame(
+                    msg.req,
+                    &CommandError::new("betting_closed", "client seeds are taken while a new shoe's first round is betting"),
+                ));
+            }
+        }
+    }
+}
+
+impl Handler<DealerCommand> for TableActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: DealerCommand, ctx: &mut Self::Context) {
+        let DealerCommand { req, out, command } = msg;
+        let done = |out: &Outbound, result: Result<Value, CommandError>| {
+            let frame = match result {
+                Ok(body) => ack(req, body),
+                Err(error) => error_frame(req, &error),
+            };
+            out.send(frame);
+        };
+        let round_id = self.live.as_ref().map(|l| l.round.id);
+        match command {
+            DealerAction::Attach => {
+                self.dealers.insert(out.conn, out.clone());
+                out.send(frame(&json!({
+                    "type": "console",
+                    "table": self.config.id,
+                    "game": self.config.game,
+                    "dealer": self.config.dealer,
+                    "paused": self.paused,
+                    "seq": self.delivered_seq,
+                    "round_id": round_id,
+                    "phase": self.live.as_ref().map_or(if self.paused { "paused" } else { "waiting" }, |l| phase_name(l.round.phase)),
+                    "next_position": self.live.as_ref().and_then(|l| l.round.next_position()),
+                    "cards": self.live.as_ref().map(|l| l.round.cards().into_iter().map(|(to, card)| json!({"to": to, "card": card})).collect::<Vec<_>>()),
+                })));
+                self.tell_dealers_bets();
+                done(&out, Ok(json!({"table": self.config.id})));
+            }
+            DealerAction::Detach => {
+                self.dealers.remove(&out.conn);
+            }
+            DealerAction::OpenRound => {
+                let result = self.open_round(ctx).map(|()| json!({"round_id": self.live.as_ref().map(|l| l.round.id)}));
+                done(&out, result);
+            }
+            DealerAction::CloseBetting => self.close_betting(ctx, Some((req, out))),
+            DealerAction::Deal { card, position } => {
+                let result = card
+                    .parse::<Card>()
+                    .map_err(|e| CommandError::from(RuleError::from(e)))
+                    .and_then(|card| self.deal_card(ctx, card, position.as_deref()))
+                    .map(|()| json!({"round_id": round_id, "next_position": self.live.as_ref().and_then(|l| l.round.next_position())}));
+                done(&out, result);
+            }
+            DealerAction::Spin { pocket } => {
+                let result = self.land_ball(ctx, pocket).map(|()| json!({"round_id": round_id}));
+                done(&out, result);
+            }
+            DealerAction::Undo => {
+                let result = match self.live.as_mut() {
+                    Some(live) if !live.settling => live.round.undo_card().map_err(CommandError::from),
+                    _ => Err(RuleError::NothingToUndo.into()),
+                };
+                match result {
+                    Ok((position, card)) => {
+                        let mut counts = *self.unseen.counts();
+                        counts[card.rank.index()] += 1;
+                        self.unseen = Composition::from_counts(counts);
+                        if let Some(cards) = self.shoe.as_mut().and_then(|s| s.cards.as_mut()) {
+                            cards.undraw();
+                        }
+                        self.emit(ctx, vec![("card_undone", json!({"round_id": round_id, "position": position, "card": card}))], Batch::new(), None);
+                        done(&out, Ok(json!({"round_id": round_id, "next_position": self.live.as_ref().and_then(|l| l.round.next_position())})));
+                    }
+                    Err(error) => done(&out, Err(error)),
+                }
+            }
+            DealerAction::Burn { card } => {
+                let result = card.parse::<Card>().map_err(|e| CommandError::from(RuleError::from(e))).map(|card| {
+                    let _ = self.unseen.remove(card.rank);
+                });
+                if result.is_ok() {
+                    self.emit(ctx, vec![("burn", json!({"round_id": round_id}))], Batch::new(), None);
+                }
+                done(&out, result.map(|()| json!({})));
+            }
+            DealerAction::ChangeShoe => {
+                if self.live.is_some() {
+                    done(&out, Err(RuleError::WrongPhase("change the shoe between rounds".into()).into()));
+                } else {
+                    if let Ok(full) = Composition::decks(self.config.decks) {
+                        self.unseen = full;
+                    }
+                    if self.shoe.is_some() && self.is_auto() {
+                        self.reveal(ctx);
+                    }
+                    self.emit(ctx, vec![("shoe_changed", json!({"decks": self.config.decks}))], Batch::new(), None);
+                    done(&out, Ok(json!({})));
+                }
+            }
+            DealerAction::Void { reason } => self.void_round(ctx, reason, Some((req, out))),
+            DealerAction::Pause => {
+                self.paused = true;
+                self.emit(ctx, vec![("paused", json!({}))], Batch::new(), None);
+                self.report_status();
+                done(&out, Ok(json!({"paused": true})));
+            }
+            DealerAction::Resume => {
+                let was_paused = std::mem::replace(&mut self.paused, false);
+                self.emit(ctx, vec![("resumed", json!({}))], Batch::new(), None);
+                if was_paused && self.is_auto() && self.live.is_none() {
+                    let _ = self.open_round(ctx);
+                }
+                self.report_status();
+                done(&out, Ok(json!({"paused": false})));
+            }
+        }
+    }
+}

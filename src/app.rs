@@ -1,0 +1,118 @@
+//! Starts the journal, runs recovery, starts the actors and the HTTP server; owns shutdown.
+//!
+//! Start-up order: open the journal → replay the ledger → make recovery repairs durable →
+//! start lobby, bank, sessions and tables → bind HTTP. Shutdown (SIGINT/SIGTERM): actix-web
+//! stops accepting and closes connections (`shutdown_timeout_s`), then the journal writer
+//! drains its queue and makes it durable before the process exits. A round interrupted by
+//! shutdown or a crash is voided and refunded by recovery at the next start.
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::prelude::*;
+use actix_web::{web, App, HttpServer};
+
+use crate::actors::lobby::{LobbyActor, RegisterTable};
+use crate::actors::sessions::SessionsActor;
+use crate::actors::table::{now_us, TableActor};
+use crate::actors::wallet::BankActor;
+use crate::config::{load_tables, Config};
+use crate::journal::records;
+use crate::journal::replay::{plan_repairs, replay_ledger, Replayed};
+use crate::journal::{journal_dir, Batch, Journal, Tree};
+use crate::transport::auth::OperatorAuth;
+use crate::transport::{routes, AppState};
+
+/// Time given to open connections when the server stops.
+const SHUTDOWN_TIMEOUT_S: u64 = 5;
+/// Session lifetime from launch.
+const SESSION_TTL_S: u64 = 8 * 3600;
+
+/// Opens the journal and brings it to a consistent state: replays the ledger and makes the
+/// repairs for interrupted rounds durable.
+///
+/// # Errors
+/// The journal cannot be opened, read or written.
+pub async fn recover(config: &Config) -> Result<(Journal, Replayed), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let journal = Journal::open(&journal_dir(&config.data_dir), config.cache_capacity_bytes, config.limits.journal_queue_max)?;
+    let mut replayed = replay_ledger(&journal)?;
+    let repairs = plan_repairs(&journal, &replayed, now_us())?;
+    if !repairs.ledger.is_empty() || !repairs.rounds.is_empty() {
+        tracing::warn!(ledger = repairs.ledger.len(), rounds = repairs.rounds.len(), "finishing rounds interrupted by the last stop");
+        let mut batch = Batch::new();
+        for record in &repairs.ledger {
+            batch.insert(Tree::Ledger, records::ledger_key(&record.player, &record.txid), records::encode(record));
+        }
+        for round in &repairs.rounds {
+            batch.insert(Tree::Rounds, records::round_key(round.round_id), records::encode(round));
+        }
+        journal.commit(batch).await?;
+        replayed = replay_ledger(&journal)?;
+    }
+    for problem in &replayed.problems {
+        tracing::error!(problem = %problem, "journal inconsistency");
+    }
+    tracing::info!(
+        ledger_records = replayed.ledger_records,
+        players = replayed.wallets.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "journal recovered"
+    );
+    Ok((journal, replayed))
+}
+
+/// Runs the server until it is stopped.
+///
+/// # Errors
+/// Start-up failures: journal, tables, or binding the listen address.
+pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let metrics = crate::telemetry::init_metrics();
+    let tables = load_tables(&config.tables_dir)?;
+    let (journal, replayed) = recover(&config).await?;
+
+    let limits = config.limits.clone();
+    let lobby = LobbyActor::default().start();
+    let bank = BankActor::new(journal.clone(), replayed.wallets, limits.mailbox_max).start();
+    let sessions = SessionsActor::new(
+        std::time::Duration::from_secs(limits.launch_token_ttl_s),
+        std::time::Duration::from_secs(SESSION_TTL_S),
+    )
+    .start();
+    for table in tables {
+        let table = table.scaled(config.pacing_scale);
+        let actor = TableActor::new(table.clone(), journal.clone(), lobby.clone(), limits.clone())?;
+        // Tables share one arbiter with each other; sockets run on the HTTP workers.
+        let addr = actor.start();
+        lobby.do_send(RegisterTable { config: table, addr });
+    }
+
+    let state = AppState {
+        auth: Arc::new(OperatorAuth::new(config.operators.clone(), config.signature_window_s)),
+        config: Arc::new(config.clone()),
+        journal: journal.clone(),
+        lobby,
+        bank,
+        sessions,
+        metrics,
+        connections: Arc::new(AtomicUsize::new(0)),
+    };
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .app_data(web::PayloadConfig::new(64 * 1024))
+            .configure(routes::configure)
+    })
+    .shutdown_timeout(SHUTDOWN_TIMEOUT_S)
+    .bind(config.listen)?;
+    for addr in server.addrs() {
+        // Tests and scripts read this line to find the port when listening on port 0.
+        println!("croupier listening on http://{addr}");
+        tracing::info!(%addr, sandbox = config.sandbox, "listening");
+    }
+    server.run().await?;
+    tracing::info!("HTTP server stopped; flushing the journal");
+    drop(journal);
+    Ok(())
+}

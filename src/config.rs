@@ -1,0 +1,299 @@
+//! Server configuration: defaults, the TOML config file, environment overrides and table files.
+//!
+//! Units are in field names. Every limit has a named default here so operators can see it.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::domain::ids::TableId;
+use crate::domain::money::{Amount, Currency};
+use crate::domain::round::Game;
+
+/// An operator's API key: requests are HMAC-signed with `secret` and name `key_id`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorKey {
+    pub key_id: String,
+    pub secret: String,
+}
+
+/// A dealer's key: opens the dealer console of the listed tables only.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DealerKey {
+    pub key: String,
+    pub tables: Vec<TableId>,
+}
+
+/// Bounds on what one client may do; see `docs/protocol.md` for how each is enforced.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest inbound WebSocket frame; larger frames close the connection (1009).
+    pub frame_bytes_max: usize,
+    /// Outbound frames queued for one socket before it is closed as too slow (4008).
+    pub socket_queue_max: usize,
+    /// Inbound messages per second per connection (token bucket rate) and its burst.
+    pub messages_per_s: u32,
+    pub messages_burst: u32,
+    /// Bets one player may place in one round at one table.
+    pub bets_per_round_max: usize,
+    /// Tables one connection may have joined at once.
+    pub tables_per_connection_max: usize,
+    /// Open player connections on the whole server.
+    pub connections_max: usize,
+    /// Time a socket may stay silent (no pong, no message) before it is closed (4002).
+    pub idle_timeout_ms: u64,
+    /// Interval between server pings.
+    pub heartbeat_ms: u64,
+    /// Lifetime of a launch token before it is used.
+    pub launch_token_ttl_s: u64,
+    /// Journal appends waiting for a group commit before new bets are refused with `busy`.
+    pub journal_queue_max: usize,
+    /// Messages waiting in a table's or wallet's mailbox before player commands get `busy`.
+    pub mailbox_max: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            frame_bytes_max: 16 * 1024,
+            socket_queue_max: 1024,
+            messages_per_s: 20,
+            messages_burst: 40,
+            bets_per_round_max: 50,
+            tables_per_connection_max: 8,
+            connections_max: 50_000,
+            idle_timeout_ms: 60_000,
+            heartbeat_ms: 15_000,
+            launch_token_ttl_s: 300,
+            journal_queue_max: 100_000,
+            mailbox_max: 4096,
+        }
+    }
+}
+
+/// The whole server configuration (`croupier serve --config FILE`).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub tables_dir: PathBuf,
+    pub web_dir: PathBuf,
+    /// Sandbox mode: mock credits via `POST /v1/sandbox/deposit`. Off in production.
+    pub sandbox: bool,
+    pub operators: Vec<OperatorKey>,
+    pub dealers: Vec<DealerKey>,
+    /// Operator request timestamps further than this from the server clock are refused.
+    pub signature_window_s: u64,
+    /// Multiplies every table's pacing (bet window, card interval, pauses); 0 deals instantly.
+    pub pacing_scale: f64,
+    /// sled page cache size.
+    pub cache_capacity_bytes: u64,
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            tables_dir: PathBuf::from("tables"),
+            web_dir: PathBuf::from("web"),
+            sandbox: true,
+            operators: vec![OperatorKey { key_id: "sandbox".into(), secret: "sandbox-secret".into() }],
+            dealers: vec![DealerKey { key: "dealer-secret".into(), tables: Vec::new() }],
+            signature_window_s: 30,
+            pacing_scale: 1.0,
+            cache_capacity_bytes: 256 * 1024 * 1024,
+            limits: Limits::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Reads a TOML config file; fields left out keep their defaults.
+    ///
+    /// # Errors
+    /// Unreadable file or invalid TOML / unknown field.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        toml::from_str(&text)
+            .map_err(|error| ConfigError::Invalid { path: path.to_owned(), message: error.to_string() })
+    }
+
+    /// Environment overrides for secrets, so they need not sit in a file:
+    /// `CROUPIER_OPERATOR_KEY_ID` + `CROUPIER_OPERATOR_SECRET` replace the operator keys,
+    /// `CROUPIER_DEALER_KEY` replaces the dealer keys (opening every table).
+    pub fn apply_env(&mut self) {
+        if let (Ok(key_id), Ok(secret)) =
+            (std::env::var("CROUPIER_OPERATOR_KEY_ID"), std::env::var("CROUPIER_OPERATOR_SECRET"))
+        {
+            self.operators = vec![OperatorKey { key_id, secret }];
+        }
+        if let Ok(key) = std::env::var("CROUPIER_DEALER_KEY") {
+            self.dealers = vec![DealerKey { key, tables: Vec::new() }];
+        }
+    }
+
+    /// A config for tests: loopback port 0, instant pacing, the given data dir.
+    pub fn for_tests(data_dir: PathBuf) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            pacing_scale: 0.0,
+            ..Config::default()
+        }
+    }
+}
+
+/// Betting limits of one currency at one table, per bet, in minor units.
+#[derive(Clone, Copy, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StakeLimits {
+    pub stake_min: Amount,
+    pub stake_max: Amount,
+}
+
+/// How a table's rounds are driven.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DealerMode {
+    /// Deals from the committed RNG shoe on a timer.
+    Auto,
+    /// Driven by a dealer console over `/v1/deal`.
+    Console,
+}
+
+/// One live table, from `tables/<id>.toml`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableConfig {
+    pub id: TableId,
+    pub name: String,
+    pub game: Game,
+    #[serde(default = "default_dealer")]
+    pub dealer: DealerMode,
+    /// Decks in the shoe (card games).
+    #[serde(default = "default_decks")]
+    pub decks: u32,
+    /// Cards left behind the cut card; reaching it ends the shoe after the current round.
+    #[serde(default = "default_cut")]
+    pub cut_cards_from_end: u32,
+    #[serde(default = "default_bet_window")]
+    pub bet_window_ms: u64,
+    #[serde(default = "default_card_interval")]
+    pub card_interval_ms: u64,
+    /// Pause after settlement before the next round opens.
+    #[serde(default = "default_result_pause")]
+    pub result_pause_ms: u64,
+    /// Blackjack: time a hand has to act before it stands.
+    #[serde(default = "default_decision")]
+    pub decision_ms: u64,
+    #[serde(default = "default_seats")]
+    pub seats_max: u8,
+    #[serde(default)]
+    pub dealer_hits_soft_17: bool,
+    pub limits: BTreeMap<Currency, StakeLimits>,
+}
+
+fn default_dealer() -> DealerMode {
+    DealerMode::Auto
+}
+fn default_decks() -> u32 {
+    8
+}
+fn default_cut() -> u32 {
+    16
+}
+fn default_bet_window() -> u64 {
+    12_000
+}
+fn default_card_interval() -> u64 {
+    700
+}
+fn default_result_pause() -> u64 {
+    3_000
+}
+fn default_decision() -> u64 {
+    10_000
+}
+fn default_seats() -> u8 {
+    7
+}
+
+impl TableConfig {
+    /// Scales every pacing interval (tests run with 0: instant dealing, but a bet window
+    /// is kept at a floor so bets can still be placed).
+    pub fn scaled(mut self, scale: f64) -> TableConfig {
+        let scale_ms = |ms: u64| (ms as f64 * scale).round() as u64;
+        self.card_interval_ms = scale_ms(self.card_interval_ms);
+        self.result_pause_ms = scale_ms(self.result_pause_ms);
+        if scale != 1.0 {
+            self.bet_window_ms = scale_ms(self.bet_window_ms).max(self.bet_window_ms.min(200));
+            self.decision_ms = scale_ms(self.decision_ms).max(self.decision_ms.min(200));
+        }
+        self
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.limits.is_empty() {
+            return Err("a table needs limits for at least one currency".into());
+        }
+        for (currency, limits) in &self.limits {
+            if !limits.stake_min.is_positive() || limits.stake_max < limits.stake_min {
+                return Err(format!("limits.{currency}: need 0 < stake_min <= stake_max"));
+            }
+        }
+        if self.game != Game::Roulette {
+            crate::domain::cards::Composition::decks(self.decks).map_err(|e| e.to_string())?;
+            if self.cut_cards_from_end as u64 + 20 > self.decks as u64 * 52 {
+                return Err("cut_cards_from_end leaves too few cards to deal".into());
+            }
+        }
+        if self.game == Game::Blackjack && !(1..=7).contains(&self.seats_max) {
+            return Err("seats_max must be 1..=7".into());
+        }
+        Ok(())
+    }
+}
+
+/// Loads every `*.toml` in `dir` (not recursing), sorted by file name.
+///
+/// # Errors
+/// An unreadable directory or file, an invalid table, or two tables with one id.
+pub fn load_tables(dir: &Path) -> Result<Vec<TableConfig>, ConfigError> {
+    let read_err = |source| ConfigError::Read { path: dir.to_owned(), source };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(read_err)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    paths.sort();
+    let mut tables: Vec<TableConfig> = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        let invalid = |message: String| ConfigError::Invalid { path: path.clone(), message };
+        let table: TableConfig = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        table.validate().map_err(invalid)?;
+        if tables.iter().any(|t| t.id == table.id) {
+            return Err(invalid(format!("duplicate table id {}", table.id)));
+        }
+        tables.push(table);
+    }
+    Ok(tables)
+}

@@ -1,0 +1,277 @@
+//! The sled journal: the durable truth of every round, bet, payout and table event.
+//!
+//! Writers hand a [`Batch`] to [`Journal::submit`]; one writer thread applies every batch
+//! waiting in its queue, flushes sled, then `fdatasync`s sled's data file (sled's own flush
+//! uses `sync_file_range`, which does not flush the device cache, sled#1452), and only then
+//! completes each batch's [`Durable`]. That is group commit: one fsync per group, not per bet.
+//! Callers acknowledge or broadcast nothing before their `Durable` resolves.
+//!
+//! Only actors (and the offline `replay`) use this module.
+
+pub mod records;
+pub mod replay;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::oneshot;
+
+/// The sled trees, one per kind of record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tree {
+    /// Table event streams: `table_id 0x00 seq(u64 BE)` → the event's wire JSON.
+    Events,
+    /// Money movements: `txid` → [`records::LedgerRecord`]. The txid makes replays harmless.
+    Ledger,
+    /// Round records: `round_id(u64 BE)` → [`records::RoundRecord`].
+    Rounds,
+    /// Shoes: `table_id 0x00 nonce(u64 BE)` → [`records::ShoeRecord`] (seed only once revealed).
+    Shoes,
+    /// Unrevealed server seeds: same key as `Shoes`. Never served, never logged.
+    Secrets,
+    /// Table checkpoints: `table_id` → [`records::TableCheckpoint`].
+    Tables,
+}
+
+const TREES: [(Tree, &str); 6] = [
+    (Tree::Events, "events"),
+    (Tree::Ledger, "ledger"),
+    (Tree::Rounds, "rounds"),
+    (Tree::Shoes, "shoes"),
+    (Tree::Secrets, "secrets"),
+    (Tree::Tables, "tables"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("sled: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the journal queue is full")]
+    Busy,
+    #[error("the journal writer has stopped")]
+    Stopped,
+    #[error("corrupt record in {tree}: {message}")]
+    Corrupt { tree: &'static str, message: String },
+}
+
+/// Writes that become durable together.
+#[derive(Default, Debug)]
+pub struct Batch {
+    ops: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Batch {
+    pub fn new() -> Batch {
+        Batch::default()
+    }
+
+    pub fn insert(&mut self, tree: Tree, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.ops.push((tree, key.into(), Some(value.into())));
+    }
+
+    pub fn remove(&mut self, tree: Tree, key: impl Into<Vec<u8>>) {
+        self.ops.push((tree, key.into(), None));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+/// Resolves once the batch is durable on disk.
+pub type Durable = oneshot::Receiver<Result<(), Arc<JournalError>>>;
+
+struct Pending {
+    batch: Batch,
+    done: oneshot::Sender<Result<(), Arc<JournalError>>>,
+}
+
+struct Inner {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+    queue: SyncSender<Pending>,
+}
+
+/// A handle to the journal; cheap to clone.
+#[derive(Clone)]
+pub struct Journal {
+    inner: Arc<Inner>,
+}
+
+/// Batches one group commit may hold; bounds the latency of the group's first writer.
+const GROUP_BATCHES_MAX: usize = 8192;
+
+impl Journal {
+    /// Opens (or creates) the journal in `dir` and starts its writer thread.
+    ///
+    /// `queue_max` bounds batches waiting for a group commit: past it, `submit` answers
+    /// [`JournalError::Busy`] and the caller refuses the request (players see `busy`).
+    ///
+    /// # Errors
+    /// sled cannot open the directory, or the data file cannot be opened for syncing.
+    pub fn open(dir: &Path, cache_capacity_bytes: u64, queue_max: usize) -> Result<Journal, JournalError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_capacity_bytes)
+            .mode(sled::Mode::HighThroughput)
+            // Durability is ours: nothing is acknowledged before our own flush + fdatasync.
+            .flush_every_ms(None)
+            .open()?;
+        let trees = TREES.iter().map(|(_, name)| db.open_tree(name)).collect::<Result<Vec<_>, _>>()?;
+        let data_file = File::open(dir.join("db"))?;
+        let (queue, receiver) = mpsc::sync_channel(queue_max.max(1));
+        let journal = Journal { inner: Arc::new(Inner { db, trees, queue }) };
+        let writer = journal.clone_trees();
+        std::thread::Builder::new()
+            .name("journal-writer".into())
+            .spawn(move || writer.run(receiver, data_file))?;
+        Ok(journal)
+    }
+
+    fn clone_trees(&self) -> Writer {
+        Writer { db: self.inner.db.clone(), trees: self.inner.trees.clone() }
+    }
+
+    pub fn tree(&self, tree: Tree) -> &sled::Tree {
+        &self.inner.trees[tree as usize]
+    }
+
+    /// Queues a batch for the next group commit without waiting.
+    ///
+    /// # Errors
+    /// [`JournalError::Busy`] when the queue is full, [`JournalError::Stopped`] after shutdown.
+    pub fn submit(&self, batch: Batch) -> Result<Durable, JournalError> {
+        let (done, durable) = oneshot::channel();
+        match self.inner.queue.try_send(Pending { batch, done }) {
+            Ok(()) => Ok(durable),
+            Err(TrySendError::Full(_)) => Err(JournalError::Busy),
+            Err(TrySendError::Disconnected(_)) => Err(JournalError::Stopped),
+        }
+    }
+
+    /// Queues a batch, waiting for room when the queue is full. For table events, which
+    /// must never be dropped (their seq would leave a gap); the writer drains independently
+    /// of actix, so this cannot deadlock.
+    ///
+    /// # Errors
+    /// [`JournalError::Stopped`] after shutdown.
+    pub fn submit_waiting(&self, batch: Batch) -> Result<Durable, JournalError> {
+        let (done, durable) = oneshot::channel();
+        self.inner.queue.send(Pending { batch, done }).map_err(|_| JournalError::Stopped)?;
+        Ok(durable)
+    }
+
+    /// Submits and waits until durable.
+    ///
+    /// # Errors
+    /// As [`Journal::submit`], or the group's flush failed.
+    pub async fn commit(&self, batch: Batch) -> Result<(), JournalError> {
+        wait(self.submit(batch)?).await
+    }
+
+    /// A server-wide unique, increasing id (round ids); sled persists its high-water mark.
+    ///
+    /// # Errors
+    /// sled failure.
+    pub fn generate_id(&self) -> Result<u64, JournalError> {
+        Ok(self.inner.db.generate_id()? + 1)
+    }
+
+    pub fn size_on_disk(&self) -> u64 {
+        self.inner.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+/// Waits for a submitted batch.
+///
+/// # Errors
+/// The group's flush failed or the writer stopped.
+pub async fn wait(durable: Durable) -> Result<(), JournalError> {
+    match durable.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(JournalError::Io(std::io::Error::other(error.to_string()))),
+        Err(_) => Err(JournalError::Stopped),
+    }
+}
+
+struct Writer {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+}
+
+impl Writer {
+    fn run(self, receiver: Receiver<Pending>, data_file: File) {
+        let mut group: Vec<Pending> = Vec::with_capacity(256);
+        while let Ok(first) = receiver.recv() {
+            group.push(first);
+            while group.len() < GROUP_BATCHES_MAX {
+                match receiver.try_recv() {
+                    Ok(next) => group.push(next),
+                    Err(_) => break,
+                }
+            }
+            let started = Instant::now();
+            let result = self.write_group(&group, &data_file);
+            crate::telemetry::journal_flushed(started.elapsed(), group.len());
+            if let Err(error) = &result {
+                // Fail-stop: after a failed fsync the page cache may not match the disk
+                // (fsyncgate); carrying on could acknowledge money that is not durable.
+                tracing::error!(error = %error, "journal flush failed; stopping the process");
+                std::process::abort();
+            }
+            for pending in group.drain(..) {
+                let _ = pending.done.send(Ok(()));
+            }
+        }
+        // Every handle is gone: make what was written durable before the thread ends.
+        let _ = self.db.flush().map(|_| data_file.sync_data());
+    }
+
+    fn write_group(&self, group: &[Pending], data_file: &File) -> Result<(), JournalError> {
+        for pending in group {
+            for (tree, key, value) in &pending.batch.ops {
+                let tree = &self.trees[*tree as usize];
+                match value {
+                    Some(value) => tree.insert(key.as_slice(), value.as_slice())?,
+                    None => tree.remove(key.as_slice())?,
+                };
+            }
+        }
+        self.db.flush()?;
+        data_file.sync_data()?;
+        Ok(())
+    }
+}
+
+/// `table_id 0x00 n(u64 BE)`: per-table keys that sort by `n`.
+pub fn table_key(table: &str, n: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(table.len() + 9);
+    key.extend_from_slice(table.as_bytes());
+    key.push(0);
+    key.extend_from_slice(&n.to_be_bytes());
+    key
+}
+
+/// The prefix of every [`table_key`] of `table`.
+pub fn table_prefix(table: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(table.len() + 1);
+    key.extend_from_slice(table.as_bytes());
+    key.push(0);
+    key
+}
+
+/// The `n` of a [`table_key`].
+pub fn table_key_n(key: &[u8]) -> Option<u64> {
+    let tail: [u8; 8] = key.get(key.len().checked_sub(8)?..)?.try_into().ok()?;
+    Some(u64::from_be_bytes(tail))
+}
+
+/// Where a journal lives inside the data dir.
+pub fn journal_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("journal")
+}

@@ -1,0 +1,176 @@
+//! Versioned records stored in the journal, and their keys. Every record carries `v`.
+//!
+//! Changing a record means adding a version and reading both: old journals must keep loading.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::cards::Card;
+use crate::domain::ids::{BetId, PlayerId, RoundId, TableId};
+use crate::domain::money::{Amount, Currency};
+use crate::domain::round::Game;
+use crate::journal::JournalError;
+
+pub const RECORD_VERSION: u8 = 1;
+
+/// Kinds of money movement. Stakes leave the wallet; the rest arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxKind {
+    Deposit,
+    Withdrawal,
+    Stake,
+    Payout,
+    Refund,
+}
+
+impl TxKind {
+    /// +1 when the movement credits the wallet, -1 when it debits it.
+    pub fn sign(self) -> i64 {
+        match self {
+            TxKind::Deposit | TxKind::Payout | TxKind::Refund => 1,
+            TxKind::Withdrawal | TxKind::Stake => -1,
+        }
+    }
+}
+
+/// One money movement. `amount` is positive; `kind` gives the direction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRecord {
+    pub v: u8,
+    pub txid: String,
+    pub player: PlayerId,
+    pub currency: Currency,
+    pub kind: TxKind,
+    pub amount: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<TableId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_id: Option<RoundId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bet_id: Option<BetId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    pub ts_us: i64,
+}
+
+impl LedgerRecord {
+    /// The wallet-side effect: same txid and content means the same movement.
+    pub fn same_movement(&self, other: &LedgerRecord) -> bool {
+        self.txid == other.txid
+            && self.player == other.player
+            && self.currency == other.currency
+            && self.kind == other.kind
+            && self.amount == other.amount
+            && self.round_id == other.round_id
+            && self.spot == other.spot
+    }
+
+    pub fn signed_amount(&self) -> i64 {
+        self.kind.sign() * self.amount.minor()
+    }
+}
+
+/// `player 0x00 txid`: a player's movements are one prefix scan away.
+pub fn ledger_key(player: &PlayerId, txid: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(player.as_str().len() + 1 + txid.len());
+    key.extend_from_slice(player.as_str().as_bytes());
+    key.push(0);
+    key.extend_from_slice(txid.as_bytes());
+    key
+}
+
+pub fn ledger_prefix(player: &PlayerId) -> Vec<u8> {
+    ledger_key(player, "")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundStatus {
+    Open,
+    /// Outcome known and payouts decided; credits may still be in flight.
+    Settling,
+    Settled,
+    Void,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardRecord {
+    pub position: String,
+    pub card: Card,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BetRecord {
+    pub bet_id: BetId,
+    pub player: PlayerId,
+    pub currency: Currency,
+    pub spot: String,
+    /// Total staked, blackjack doubles and splits included.
+    pub amount: Amount,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout: Option<Amount>,
+}
+
+/// Everything about one round, for audit, `GET /v1/rounds/{id}` and verification.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoundRecord {
+    pub v: u8,
+    pub round_id: RoundId,
+    pub table: TableId,
+    pub game: Game,
+    pub status: RoundStatus,
+    pub opened_at_us: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at_us: Option<i64>,
+    /// The shoe (or roulette spin) this round dealt from; `None` for console-dealt physical shoes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shoe_nonce: Option<u64>,
+    /// Index in the shoe of this round's first card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shoe_start: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    pub cards: Vec<CardRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pocket: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<serde_json::Value>,
+    pub bets: Vec<BetRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub void_reason: Option<String>,
+}
+
+pub fn round_key(round_id: RoundId) -> [u8; 8] {
+    round_id.0.to_be_bytes()
+}
+
+/// A shoe (or a roulette spin's seed): public parts only; `server_seed` once revealed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShoeRecord {
+    pub v: u8,
+    pub table: TableId,
+    pub nonce: u64,
+    pub game: Game,
+    pub decks: u32,
+    pub commit: String,
+    /// Combined client seeds; fixed when the shoe is shuffled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_seed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_seed: Option<String>,
+}
+
+/// Decodes a JSON record, naming the tree when it is corrupt.
+///
+/// # Errors
+/// [`JournalError::Corrupt`].
+pub fn decode<T: serde::de::DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, JournalError> {
+    serde_json::from_slice(bytes).map_err(|error| JournalError::Corrupt { tree, message: error.to_string() })
+}
+
+pub fn encode<T: Serialize>(record: &T) -> Vec<u8> {
+    // Our record types contain only strings, numbers and maps with string keys.
+    serde_json::to_vec(record).unwrap_or_default()
+}

@@ -1,0 +1,35 @@
+//! The only code that knows HTTP, WebSocket and JSON: REST routes, the player and dealer
+//! sockets, the wire protocol and operator authentication.
+
+pub mod auth;
+pub mod dealer;
+pub mod player;
+pub mod protocol;
+pub mod routes;
+pub mod socket;
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use actix::Addr;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::actors::lobby::LobbyActor;
+use crate::actors::sessions::SessionsActor;
+use crate::actors::wallet::BankActor;
+use crate::config::Config;
+use crate::journal::Journal;
+
+/// What every request handler can reach; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub journal: Journal,
+    pub lobby: Addr<LobbyActor>,
+    pub bank: Addr<BankActor>,
+    pub sessions: Addr<SessionsActor>,
+    pub auth: Arc<auth::OperatorAuth>,
+    pub metrics: Option<PrometheusHandle>,
+    /// Open player connections, against `limits.connections_max`.
+    pub connections: Arc<AtomicUsize>,
+}

@@ -1,0 +1,206 @@
+//! `PlayerSocket`: one player connection. Parses frames, enforces the per-connection limits,
+//! forwards commands to tables, and owns the connection's lifecycle (heartbeat, idle close).
+//!
+//! It never awaits a table or wallet on the read path: commands are `try_send`s answered
+//! through the connection's `Outbound`, so a busy table answers `busy` instead of stalling.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_ws::{Message, ProtocolError};
+use serde_json::json;
+
+use crate::actors::messages::{Act, Caller, ClientSeed, CommandError, FindTable, Join, Leave, PlaceBet, UnwatchBalance};
+use crate::actors::outbound::close_code;
+use crate::actors::sessions::SocketClosed;
+use crate::actors::table::{error_frame, TableActor};
+use crate::domain::ids::TableId;
+use crate::transport::protocol::{self, ClientMsg};
+use crate::transport::socket::{TokenBucket, STRIKES_MAX};
+use crate::transport::AppState;
+
+pub struct PlayerSocket {
+    pub caller: Caller,
+    pub state: AppState,
+    /// For pongs; frames go through `caller.out`.
+    pub ws: actix_ws::Session,
+    /// Tables joined (bounded by `tables_per_connection_max`).
+    pub joined: HashMap<TableId, Addr<TableActor>>,
+    pub last_seen: Instant,
+    pub bucket: TokenBucket,
+    /// Rejected messages in a row; at `STRIKES_MAX` the connection is closed (4009).
+    pub strikes: u32,
+}
+
+impl PlayerSocket {
+    fn reply_error(&mut self, req: Option<u64>, error: CommandError) {
+        self.caller.out.send(error_frame(req, &error));
+    }
+
+    fn strike(&mut self, ctx: &mut Context<Self>) {
+        self.strikes += 1;
+        if self.strikes >= STRIKES_MAX {
+            tracing::warn!(player = %self.caller.player, "closing abusive connection");
+            self.caller.out.close(close_code::FLOODING);
+            ctx.stop();
+        }
+    }
+
+    fn on_text(&mut self, text: &str, ctx: &mut Context<Self>) {
+        if !self.bucket.take() {
+            self.reply_error(None, CommandError::new("rate_limited", "too many messages; slow down"));
+            self.strike(ctx);
+            return;
+        }
+        let msg: ClientMsg = match protocol::parse(text) {
+            Ok(msg) => msg,
+            Err((req, error)) => {
+                self.reply_error(req, error);
+                self.strike(ctx);
+                return;
+            }
+        };
+        self.strikes = 0;
+        match msg {
+            ClientMsg::Ping { req } => {
+                let mut body = json!({"type": "pong", "ts": crate::actors::table::now_us()});
+                if let Some(req) = req {
+                    body["req"] = json!(req);
+                }
+                self.caller.out.send(body.to_string().into());
+            }
+            ClientMsg::Join { req, table, last_seq, epoch } => {
+                if !self.joined.contains_key(&table) && self.joined.len() >= self.state.config.limits.tables_per_connection_max {
+                    self.reply_error(req, CommandError::new("too_many_tables", "leave a table before joining another"));
+                    return;
+                }
+                let caller = self.caller.clone();
+                let lobby = self.state.lobby.clone();
+                let id = table.clone();
+                ctx.spawn(async move { lobby.send(FindTable(id)).await.ok().flatten() }.into_actor(self).map(
+                    move |found, act, _| match found {
+                        Some(addr) => {
+                            if addr.try_send(Join { req, caller, last_seq, epoch }).is_err() {
+                                act.reply_error(req, CommandError::new("busy", "the table is busy; retry"));
+                                return;
+                            }
+                            act.joined.insert(table, addr);
+                        }
+                        None => act.reply_error(req, CommandError::new("unknown_table", format!("no table {table}"))),
+                    },
+                ));
+            }
+            ClientMsg::Leave { req, table } => match self.joined.remove(&table) {
+                Some(addr) => {
+                    addr.do_send(Leave { conn: self.caller.out.conn });
+                    self.caller.out.send(json!({"type": "ack", "req": req, "table": table}).to_string().into());
+                }
+                None => self.reply_error(req, CommandError::new("not_joined", "join the table first")),
+            },
+            ClientMsg::Bet { req, table, round_id, spot, amount, bet_id } => {
+                let caller = self.caller.clone();
+                self.to_table(req, &table, PlaceBet { req, caller, round_id, spot, amount, bet_id });
+            }
+            ClientMsg::Action { req, table, round_id, hand, action } => {
+                let caller = self.caller.clone();
+                self.to_table(req, &table, Act { req, caller, round_id, hand, action });
+            }
+            ClientMsg::ClientSeed { req, table, seed } => {
+                let caller = self.caller.clone();
+                self.to_table(req, &table, ClientSeed { req, caller, seed });
+            }
+        }
+    }
+
+    fn to_table<M>(&mut self, req: Option<u64>, table: &TableId, msg: M)
+    where
+        M: actix::Message<Result = ()> + Send + 'static,
+        TableActor: Handler<M>,
+    {
+        match self.joined.get(table) {
+            Some(addr) => {
+                if addr.try_send(msg).is_err() {
+                    self.reply_error(req, CommandError::new("busy", "the table is busy; retry"));
+                }
+            }
+            None => self.reply_error(req, CommandError::new("not_joined", "join the table first")),
+        }
+    }
+}
+
+impl Actor for PlayerSocket {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        crate::telemetry::connection_opened("player");
+        let limits = &self.state.config.limits;
+        let idle = Duration::from_millis(limits.idle_timeout_ms);
+        ctx.run_interval(Duration::from_millis(limits.heartbeat_ms), move |act, ctx| {
+            if !act.caller.out.is_open() {
+                ctx.stop();
+                return;
+            }
+            if act.last_seen.elapsed() > idle {
+                act.caller.out.close(close_code::IDLE);
+                ctx.stop();
+                return;
+            }
+            let mut ws = act.ws.clone();
+            actix_web::rt::spawn(async move {
+                let _ = ws.ping(b"").await;
+            });
+        });
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        crate::telemetry::connection_closed("player");
+        self.state.connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        let conn = self.caller.out.conn;
+        for addr in self.joined.values() {
+            addr.do_send(Leave { conn });
+        }
+        self.caller.wallet.do_send(UnwatchBalance { conn });
+        self.state.sessions.do_send(SocketClosed { session_id: self.caller.session_id.clone(), conn });
+        // Dropping our Outbound clone lets the writer end once tables and wallet drop theirs;
+        // closing makes that immediate.
+        self.caller.out.close(close_code::GOING_AWAY);
+    }
+}
+
+impl StreamHandler<Result<Message, ProtocolError>> for PlayerSocket {
+    fn handle(&mut self, item: Result<Message, ProtocolError>, ctx: &mut Self::Context) {
+        self.last_seen = Instant::now();
+        match item {
+            Ok(Message::Text(text)) => self.on_text(&text, ctx),
+            Ok(Message::Binary(_)) => {
+                self.reply_error(None, CommandError::new("bad_request", "send JSON text frames"));
+                self.strike(ctx);
+            }
+            Ok(Message::Ping(bytes)) => {
+                let mut ws = self.ws.clone();
+                actix_web::rt::spawn(async move {
+                    let _ = ws.pong(&bytes).await;
+                });
+            }
+            Ok(Message::Pong(_)) | Ok(Message::Nop) => {}
+            Ok(Message::Continuation(_)) => {
+                self.reply_error(None, CommandError::new("bad_request", "fragmented messages are not accepted"));
+                self.strike(ctx);
+            }
+            Ok(Message::Close(_)) => ctx.stop(),
+            Err(ProtocolError::Overflow) => {
+                self.caller.out.close(close_code::TOO_BIG);
+                ctx.stop();
+            }
+            Err(_) => {
+                self.caller.out.close(close_code::POLICY);
+                ctx.stop();
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}

@@ -1,0 +1,503 @@
+//! REST endpoints and the WebSocket upgrades. Operator endpoints are HMAC-signed.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use actix::prelude::*;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::actors::messages::{Caller, Credit, FindTable, GetBalances, GetLobby, GetWallet, WatchBalance};
+use crate::actors::outbound::Outbound;
+use crate::actors::sessions::{CreateSession, OpenSocket, Peek, Revoke};
+use crate::actors::table::now_us;
+use crate::domain::fair::{self, ServerSeed};
+use crate::domain::ids::{PlayerId, RoundId, TableId};
+use crate::domain::money::{Amount, Currency};
+use crate::journal::records::{self, LedgerRecord, RoundRecord, ShoeRecord, TxKind};
+use crate::journal::{replay, table_key, Tree};
+use crate::transport::auth::Signed;
+use crate::transport::dealer::DealerSocket;
+use crate::transport::player::PlayerSocket;
+use crate::transport::socket::{spawn_writer, TokenBucket};
+use crate::transport::AppState;
+
+/// Largest deposit one request may make, in minor units (a sandbox sanity bound).
+const DEPOSIT_MAX: i64 = 1_000_000_000_000;
+/// Ledger entries returned by the history endpoint.
+const HISTORY_LIMIT: usize = 500;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/metrics", web::get().to(metrics))
+        .route("/v1/openapi.json", web::get().to(openapi))
+        .route("/v1/lobby", web::get().to(lobby))
+        .route("/v1/sessions", web::post().to(create_session))
+        .route("/v1/sessions/{session_id}", web::delete().to(revoke_session))
+        .route("/v1/players/{player_id}/sessions", web::delete().to(revoke_player))
+        .route("/v1/players/{player_id}/balance", web::get().to(player_balance))
+        .route("/v1/players/{player_id}/history", web::get().to(player_history))
+        .route("/v1/ledger/summary", web::get().to(ledger_summary))
+        .route("/v1/sandbox/deposit", web::post().to(sandbox_deposit))
+        .route("/v1/sandbox/launch", web::post().to(sandbox_launch))
+        .route("/v1/rounds/{round_id}", web::get().to(round))
+        .route("/v1/rounds/{round_id}/verify", web::get().to(verify_round))
+        .route("/v1/balance", web::get().to(my_balance))
+        .route("/v1/play", web::get().to(play))
+        .route("/v1/deal", web::get().to(deal));
+}
+
+/// A REST error: `{"code", "message"}` with the right status.
+pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> HttpResponse {
+    HttpResponse::build(status).json(json!({"code": code, "message": message.into()}))
+}
+
+fn internal() -> HttpResponse {
+    error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+}
+
+fn unix_now_s() -> u64 {
+    (now_us() / 1_000_000) as u64
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Checks the operator signature of a request.
+fn operator(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<String, HttpResponse> {
+    let path_and_query = req.uri().path_and_query().map_or(req.path(), |p| p.as_str());
+    let signed = Signed {
+        key_id: header(req, "x-croupier-key"),
+        timestamp: header(req, "x-croupier-timestamp"),
+        nonce: header(req, "x-croupier-nonce"),
+        signature: header(req, "x-croupier-signature"),
+        method: req.method().as_str(),
+        path_and_query,
+        body,
+    };
+    state.auth.verify(&signed, unix_now_s()).map_err(|e| {
+        tracing::warn!(reason = %e, path = req.path(), "operator request refused");
+        let code = if matches!(e, crate::transport::auth::AuthError::Busy) { "busy" } else { "unauthorized" };
+        error(StatusCode::UNAUTHORIZED, code, e.to_string())
+    })
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpResponse> {
+    serde_json::from_slice(body).map_err(|e| error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))
+}
+
+fn parse_player(text: &str) -> Result<PlayerId, HttpResponse> {
+    PlayerId::parse(text).map_err(|e| error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let text = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text)
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(include_str!("../../docs/openapi.json"))
+}
+
+async fn lobby(state: web::Data<AppState>) -> HttpResponse {
+    match state.lobby.send(GetLobby).await {
+        Ok(tables) => HttpResponse::Ok().json(json!({"tables": tables})),
+        Err(_) => internal(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionRequest {
+    player_id: PlayerId,
+    currency: Currency,
+    language: Option<String>,
+}
+
+async fn launch(state: &AppState, req: &HttpRequest, request: SessionRequest) -> HttpResponse {
+    let language = request.language.unwrap_or_else(|| "en".into());
+    if language.len() > 16 || !language.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return error(StatusCode::BAD_REQUEST, "bad_request", "language must be a BCP 47 tag like en or pt-BR");
+    }
+    let player = request.player_id.clone();
+    match state.sessions.send(CreateSession { player: request.player_id, currency: request.currency, language }).await {
+        Ok(Ok(grant)) => {
+            let scheme = if req.connection_info().scheme() == "https" { "wss" } else { "ws" };
+            let ws_url = format!("{scheme}://{}/v1/play?token={}", req.connection_info().host(), grant.token);
+            tracing::info!(player = %player, session = %grant.session_id, "session launched");
+            HttpResponse::Created().json(json!({
+                "token": grant.token,
+                "session_id": grant.session_id,
+                "expires_at": grant.expires_at,
+                "ws_url": ws_url,
+            }))
+        }
+        Ok(Err(code)) => error(StatusCode::SERVICE_UNAVAILABLE, code, "too many sessions"),
+        Err(_) => internal(),
+    }
+}
+
+async fn create_session(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if let Err(response) = operator(&req, &body, &state) {
+        return response;
+    }
+    match parse_body::<SessionRequest>(&body) {
+        Ok(request) => launch(&state, &req, request).await,
+        Err(response) => response,
+    }
+}
+
+/// Sandbox only: a launch token without an operator signature, for the bundled web client.
+async fn sandbox_launch(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if !state.config.sandbox {
+        return error(StatusCode::NOT_FOUND, "not_found", "sandbox is off");
+    }
+    match parse_body::<SessionRequest>(&body) {
+        Ok(request) => launch(&state, &req, request).await,
+        Err(response) => response,
+    }
+}
+
+async fn revoke_session(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    if let Err(response) = operator(&req, b"", &state) {
+        return response;
+    }
+    match state.sessions.send(Revoke::Session(path.into_inner())).await {
+        Ok(0) => error(StatusCode::NOT_FOUND, "not_found", "no such session"),
+        Ok(n) => HttpResponse::Ok().json(json!({"revoked": n})),
+        Err(_) => internal(),
+    }
+}
+
+async fn revoke_player(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    if let Err(response) = operator(&req, b"", &state) {
+        return response;
+    }
+    let player = match parse_player(&path) {
+        Ok(player) => player,
+        Err(response) => return response,
+    };
+    match state.sessions.send(Revoke::Player(player)).await {
+        Ok(n) => HttpResponse::Ok().json(json!({"revoked": n})),
+        Err(_) => internal(),
+    }
+}
+
+async fn balances_of(state: &AppState, player: &PlayerId) -> Option<std::collections::BTreeMap<Currency, Amount>> {
+    let wallet = state.bank.send(GetWallet(player.clone())).await.ok()?;
+    wallet.send(GetBalances).await.ok()
+}
+
+async fn player_balance(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    if let Err(response) = operator(&req, b"", &state) {
+        return response;
+    }
+    let player = match parse_player(&path) {
+        Ok(player) => player,
+        Err(response) => return response,
+    };
+    match balances_of(&state, &player).await {
+        Some(balances) => HttpResponse::Ok().json(json!({"player_id": player, "balances": balances})),
+        None => internal(),
+    }
+}
+
+async fn player_history(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    if let Err(response) = operator(&req, b"", &state) {
+        return response;
+    }
+    let player = match parse_player(&path) {
+        Ok(player) => player,
+        Err(response) => return response,
+    };
+    let journal = state.journal.clone();
+    let history = web::block(move || replay::player_history(&journal, &player, HISTORY_LIMIT).map(|h| (player, h))).await;
+    match history {
+        Ok(Ok((player, history))) => HttpResponse::Ok().json(json!({"player_id": player, "transactions": history})),
+        _ => internal(),
+    }
+}
+
+async fn ledger_summary(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if let Err(response) = operator(&req, b"", &state) {
+        return response;
+    }
+    let journal = state.journal.clone();
+    match web::block(move || replay::replay_ledger(&journal)).await {
+        Ok(Ok(replayed)) => {
+            let conserved = replayed.summary.values().all(|s| s.conserved());
+            let currencies: HashMap<String, Value> = replayed
+                .summary
+                .iter()
+                .map(|(c, s)| (c.to_string(), json!({"deposits": s.deposits, "withdrawals": s.withdrawals, "player_balances": s.player_balances, "house_result": s.house_result, "conserved": s.conserved()})))
+                .collect();
+            HttpResponse::Ok().json(json!({"currencies": currencies, "conserved": conserved, "transactions": replayed.ledger_records}))
+        }
+        _ => internal(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DepositRequest {
+    player_id: PlayerId,
+    currency: Currency,
+    amount: Value,
+    /// Makes a retried deposit harmless; generated when absent.
+    tx_id: Option<String>,
+}
+
+async fn sandbox_deposit(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if !state.config.sandbox {
+        return error(StatusCode::NOT_FOUND, "not_found", "sandbox is off");
+    }
+    if let Err(response) = operator(&req, &body, &state) {
+        return response;
+    }
+    let request: DepositRequest = match parse_body(&body) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let amount = match request.amount.as_i64() {
+        Some(amount) if amount > 0 && amount <= DEPOSIT_MAX => amount,
+        _ => return error(StatusCode::BAD_REQUEST, "bad_amount", format!("amount must be a whole number of minor units, 1..={DEPOSIT_MAX}")),
+    };
+    let tx_id = match request.tx_id {
+        Some(id) if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)) => id,
+        Some(_) => return error(StatusCode::BAD_REQUEST, "bad_request", "tx_id must be 1-64 characters of [A-Za-z0-9-_.:]"),
+        None => {
+            let mut bytes = [0u8; 16];
+            if getrandom::fill(&mut bytes).is_err() {
+                return internal();
+            }
+            hex::encode(bytes)
+        }
+    };
+    let record = LedgerRecord {
+        v: records::RECORD_VERSION,
+        txid: format!("deposit/{tx_id}"),
+        player: request.player_id.clone(),
+        currency: request.currency,
+        kind: TxKind::Deposit,
+        amount: Amount(amount),
+        table: None,
+        round_id: None,
+        bet_id: None,
+        spot: None,
+        session_id: None,
+        ts_us: now_us(),
+    };
+    let Ok(wallet) = state.bank.send(GetWallet(request.player_id.clone())).await else { return internal() };
+    match wallet.send(Credit(record)).await {
+        Ok(Ok(balance)) => HttpResponse::Ok().json(json!({
+            "player_id": request.player_id, "currency": request.currency, "balance": balance, "tx_id": tx_id,
+        })),
+        Ok(Err(e)) => {
+            let status = if e.code() == "busy" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::CONFLICT };
+            error(status, e.code(), e.to_string())
+        }
+        Err(_) => internal(),
+    }
+}
+
+fn load_round(state: &AppState, text: &str) -> Result<(RoundRecord, Option<ShoeRecord>), HttpResponse> {
+    let round_id = text
+        .parse::<u64>()
+        .map(RoundId)
+        .map_err(|_| error(StatusCode::BAD_REQUEST, "bad_request", "round id must be a number"))?;
+    let stored = state.journal.tree(Tree::Rounds).get(records::round_key(round_id)).map_err(|_| internal())?;
+    let stored = stored.ok_or_else(|| error(StatusCode::NOT_FOUND, "unknown_round", "no such round"))?;
+    let record: RoundRecord = records::decode("rounds", &stored).map_err(|_| internal())?;
+    let shoe = match record.shoe_nonce {
+        Some(nonce) => {
+            let key = table_key(record.table.as_str(), nonce);
+            let stored = state.journal.tree(Tree::Shoes).get(key).map_err(|_| internal())?;
+            stored.map(|bytes| records::decode::<ShoeRecord>("shoes", &bytes)).transpose().map_err(|_| internal())?
+        }
+        None => None,
+    };
+    Ok((record, shoe))
+}
+
+async fn round(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    match load_round(&state, &path) {
+        Ok((record, shoe)) => {
+            let mut body = serde_json::to_value(&record).unwrap_or_default();
+            if let Some(shoe) = shoe {
+                body["server_seed"] = json!(shoe.server_seed);
+                body["client_seed"] = json!(shoe.client_seed);
+                body["decks"] = json!(shoe.decks);
+            }
+            HttpResponse::Ok().json(body)
+        }
+        Err(response) => response,
+    }
+}
+
+async fn verify_round(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let (record, shoe) = match load_round(&state, &path) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    HttpResponse::Ok().json(verify(&record, shoe.as_ref()))
+}
+
+/// Recomputes a round from its revealed shoe: `verified`, `mismatch`, or `pending` before reveal.
+pub fn verify(record: &RoundRecord, shoe: Option<&ShoeRecord>) -> Value {
+    let base = json!({"round_id": record.round_id, "table": record.table, "commit": record.commit});
+    let Some(shoe) = shoe else {
+        return merge(base, json!({"status": "unverifiable", "reason": "dealt from a physical shoe by a dealer console"}));
+    };
+    let (Some(seed_hex), Some(client_seed)) = (&shoe.server_seed, &shoe.client_seed) else {
+        return merge(base, json!({"status": "pending", "reason": "the server seed is revealed when the shoe ends"}));
+    };
+    let Ok(seed) = ServerSeed::from_hex(seed_hex) else {
+        return merge(base, json!({"status": "mismatch", "reason": "revealed seed is not valid hex"}));
+    };
+    let commit_ok = fair::commit(&seed) == shoe.commit && record.commit.as_deref().is_none_or(|c| c == shoe.commit);
+    let key = fair::shuffle_key(&seed, client_seed, shoe.nonce);
+    let details = json!({"server_seed": seed_hex, "client_seed": client_seed, "nonce": shoe.nonce, "decks": shoe.decks, "commit_ok": commit_ok});
+    let (dealt_ok, expected) = if record.game == crate::domain::round::Game::Roulette {
+        let pocket = fair::roulette_pocket(&key);
+        (record.pocket.is_none_or(|p| p == pocket), json!({"pocket": pocket}))
+    } else {
+        let start = record.shoe_start.unwrap_or(0);
+        match fair::shuffled_shoe(shoe.decks, &key) {
+            Ok(cards) => {
+                let dealt: Vec<_> = record.cards.iter().map(|c| c.card).collect();
+                let expected: Vec<_> = cards.iter().skip(start).take(dealt.len()).copied().collect();
+                (expected == dealt, json!({"shoe_start": start, "cards": expected}))
+            }
+            Err(_) => (false, json!({})),
+        }
+    };
+    let status = if commit_ok && dealt_ok { "verified" } else { "mismatch" };
+    merge(merge(base, details), json!({"status": status, "expected": expected}))
+}
+
+fn merge(mut a: Value, b: Value) -> Value {
+    if let (Value::Object(a), Value::Object(b)) = (&mut a, b) {
+        a.extend(b);
+    }
+    a
+}
+
+async fn my_balance(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let token = header(&req, "authorization").and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+    let Ok(Some(info)) = state.sessions.send(Peek { token: token.to_owned() }).await else {
+        return error(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <resume_token>");
+    };
+    match balances_of(&state, &info.player).await {
+        Some(balances) => HttpResponse::Ok().json(json!({
+            "player_id": info.player,
+            "amount": balances.get(&info.currency).copied().unwrap_or_default(),
+            "currency": info.currency,
+        })),
+        None => internal(),
+    }
+}
+
+#[derive(Deserialize)]
+struct PlayQuery {
+    token: String,
+}
+
+async fn play(state: web::Data<AppState>, req: HttpRequest, body: web::Payload, query: web::Query<PlayQuery>) -> HttpResponse {
+    let limits = &state.config.limits;
+    if state.connections.fetch_add(1, Ordering::Relaxed) >= limits.connections_max {
+        state.connections.fetch_sub(1, Ordering::Relaxed);
+        return error(StatusCode::SERVICE_UNAVAILABLE, "busy", "the server is full");
+    }
+    let release = || {
+        state.connections.fetch_sub(1, Ordering::Relaxed);
+    };
+    let (out, receiver) = Outbound::channel(limits.socket_queue_max);
+    let opened = match state.sessions.send(OpenSocket { token: query.into_inner().token, out: out.clone() }).await {
+        Ok(Ok(opened)) => opened,
+        Ok(Err(code)) => {
+            release();
+            return error(StatusCode::UNAUTHORIZED, code, "launch or resume token not valid");
+        }
+        Err(_) => {
+            release();
+            return internal();
+        }
+    };
+    let Ok(wallet) = state.bank.send(GetWallet(opened.info.player.clone())).await else {
+        release();
+        return internal();
+    };
+    let (response, session, stream) = match actix_ws::handle(&req, body) {
+        Ok(parts) => parts,
+        Err(e) => {
+            release();
+            out.close(crate::actors::outbound::close_code::GOING_AWAY);
+            return e.error_response();
+        }
+    };
+    let stream = stream.max_frame_size(limits.frame_bytes_max);
+    spawn_writer(session.clone(), receiver);
+    let balance = wallet.send(GetBalances).await.ok().and_then(|b| b.get(&opened.info.currency).copied()).unwrap_or_default();
+    out.send(
+        json!({
+            "type": "welcome",
+            "session_id": opened.info.session_id,
+            "resume_token": opened.resume_token,
+            "player_id": opened.info.player,
+            "currency": opened.info.currency,
+            "language": opened.info.language,
+            "expires_at": opened.expires_at,
+            "balance": {"amount": balance, "currency": opened.info.currency},
+            "ts": now_us(),
+        })
+        .to_string()
+        .into(),
+    );
+    wallet.do_send(WatchBalance { out: out.clone() });
+    tracing::info!(player = %opened.info.player, session = %opened.info.session_id, "player connected");
+    let caller = Caller { player: opened.info.player, session_id: opened.info.session_id, currency: opened.info.currency, out, wallet };
+    let state = state.get_ref().clone();
+    let bucket = TokenBucket::new(limits.messages_per_s, limits.messages_burst);
+    PlayerSocket::create(move |ctx| {
+        ctx.add_stream(stream);
+        PlayerSocket { caller, state, ws: session, joined: HashMap::new(), last_seen: Instant::now(), bucket, strikes: 0 }
+    });
+    response
+}
+
+#[derive(Deserialize)]
+struct DealQuery {
+    table: String,
+}
+
+async fn deal(state: web::Data<AppState>, req: HttpRequest, body: web::Payload, query: web::Query<DealQuery>) -> HttpResponse {
+    let Ok(table_id) = TableId::parse(&query.table) else {
+        return error(StatusCode::BAD_REQUEST, "bad_request", "bad table id");
+    };
+    let Ok(Some(table)) = state.lobby.send(FindTable(table_id.clone())).await else {
+        return error(StatusCode::NOT_FOUND, "unknown_table", "no such table");
+    };
+    let (response, session, stream) = match actix_ws::handle(&req, body) {
+        Ok(parts) => parts,
+        Err(e) => return e.error_response(),
+    };
+    let limits = &state.config.limits;
+    let (out, receiver) = Outbound::channel(limits.socket_queue_max);
+    spawn_writer(session.clone(), receiver);
+    let stream = stream.max_frame_size(limits.frame_bytes_max);
+    let state = state.get_ref().clone();
+    let bucket = TokenBucket::new(limits.messages_per_s.max(50), limits.messages_burst.max(100));
+    DealerSocket::create(move |ctx| {
+        ctx.add_stream(stream);
+        DealerSocket { table_id, table, state, out, ws: session, authenticated: false, last_seen: Instant::now(), bucket, strikes: 0 }
+    });
+    response
+}

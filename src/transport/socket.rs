@@ -1,0 +1,77 @@
+//! What player and dealer sockets share: the writer task draining an `Outbound` into the
+//! actix-ws session, the inbound token bucket, and close reasons.
+
+use std::time::Instant;
+
+use actix_ws::{CloseCode, CloseReason, Session};
+
+use crate::actors::outbound::{close_code, Next, OutboundReceiver};
+
+/// Writes queued frames to the socket until the queue closes or a close is requested.
+/// The socket's own send buffer is actix-ws's (32 frames); ours is the bounded `Outbound`.
+pub fn spawn_writer(mut session: Session, mut receiver: OutboundReceiver) {
+    actix_web::rt::spawn(async move {
+        loop {
+            match receiver.next().await {
+                Some(Next::Send(text)) => {
+                    if session.text(text).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Next::Close(code)) => {
+                    let _ = session.close(Some(close_reason(code))).await;
+                    return;
+                }
+                None => {
+                    let _ = session.close(Some(close_reason(close_code::GOING_AWAY))).await;
+                    return;
+                }
+            }
+        }
+    });
+}
+
+pub fn close_reason(code: u16) -> CloseReason {
+    let description = match code {
+        close_code::GOING_AWAY => "server shutting down",
+        close_code::POLICY => "policy violation",
+        close_code::TOO_BIG => "frame too large",
+        close_code::IDLE => "idle timeout",
+        close_code::EXPIRED => "session expired",
+        close_code::REPLACED => "replaced by a newer connection",
+        close_code::REVOKED => "session revoked",
+        close_code::TOO_SLOW => "too slow",
+        close_code::FLOODING => "too many messages",
+        _ => "closed",
+    };
+    CloseReason { code: CloseCode::Other(code), description: Some(description.to_owned()) }
+}
+
+/// Inbound message rate limit: `rate` per second with bursts up to `burst`.
+pub struct TokenBucket {
+    tokens: f64,
+    rate: f64,
+    burst: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    pub fn new(rate: u32, burst: u32) -> TokenBucket {
+        TokenBucket { tokens: burst as f64, rate: rate as f64, burst: burst as f64, last: Instant::now() }
+    }
+
+    pub fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Consecutive rejected-for-abuse messages after which a connection is closed.
+pub const STRIKES_MAX: u32 = 20;
