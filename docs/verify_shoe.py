@@ -130,7 +130,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.self_test or args.server_seed is None:
         return 0 if self_test() else 1
-    seed = bytes.fromhex(args.server_seed)
+    try:
+        seed = bytes.fromhex(args.server_seed)
+    except ValueError:
+        seed = b""
     if len(seed) != 32 or args.nonce is None or not 0 <= args.nonce < 2**64:
         parser.error("need a 64-hex-digit server seed and a nonce in 0..2^64")
     commit = hashlib.sha256(seed).hexdigest()

@@ -28,9 +28,10 @@ pub const CLIENT_SEED_SEPARATOR: &str = "\n";
 /// Pockets on a single-zero wheel (0 to 36).
 const ROULETTE_POCKETS: u32 = 37;
 
+/// Bad seed text. Messages never echo the text: a server seed pasted in the wrong place
+/// may be a secret, and a client seed is a player's input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FairError {
-    /// Never echoes the text: it may be a secret seed pasted in the wrong place.
     #[error("a server seed is 64 hexadecimal digits, got {got} characters")]
     ServerSeedLength { got: usize },
     #[error("a server seed is 64 hexadecimal digits (0-9, a-f), got another character")]
@@ -39,9 +40,7 @@ pub enum FairError {
     ClientSeedEmpty,
     #[error("a client seed has at most {max} characters, got {got}")]
     ClientSeedTooLong { got: usize, max: usize },
-    #[error(
-        "a client seed is printable ASCII without spaces (0x21-0x7E); character {position} is not"
-    )]
+    #[error("a client seed is printable ASCII without spaces (0x21-0x7E); character {position} is not")]
     ClientSeedCharacter { position: usize },
 }
 
@@ -132,9 +131,7 @@ pub fn validate_client_seed(seed: &str) -> Result<(), FairError> {
         });
     }
     match seed.chars().position(|c| !('\x21'..='\x7e').contains(&c)) {
-        Some(index) => Err(FairError::ClientSeedCharacter {
-            position: index + 1,
-        }),
+        Some(index) => Err(FairError::ClientSeedCharacter { position: index + 1 }),
         None => Ok(()),
     }
 }
@@ -236,12 +233,7 @@ pub fn shuffled_shoe(decks: u32, key: &[u8; 32]) -> Result<Vec<Card>, CardError>
 ///
 /// # Errors
 /// As [`shuffled_shoe`].
-pub fn shoe_for(
-    server_seed: &ServerSeed,
-    client_seed: &str,
-    nonce: u64,
-    decks: u32,
-) -> Result<Vec<Card>, CardError> {
+pub fn shoe_for(server_seed: &ServerSeed, client_seed: &str, nonce: u64, decks: u32) -> Result<Vec<Card>, CardError> {
     shuffled_shoe(decks, &shuffle_key(server_seed, client_seed, nonce))
 }
 
@@ -346,11 +338,7 @@ mod tests {
     ];
 
     fn order_text(cards: &[Card]) -> String {
-        cards
-            .iter()
-            .map(Card::to_string)
-            .collect::<Vec<_>>()
-            .join(" ")
+        cards.iter().map(Card::to_string).collect::<Vec<_>>().join(" ")
     }
 
     #[test]
@@ -364,14 +352,8 @@ mod tests {
             let cards = shuffled_shoe(v.decks, &key).unwrap();
             assert_eq!(cards.len(), 52 * v.decks as usize);
             assert_eq!(cards[..10].to_vec(), parse_cards(v.first_cards).unwrap());
-            assert_eq!(
-                hex::encode(Sha256::digest(order_text(&cards))),
-                v.order_sha256
-            );
-            assert_eq!(
-                shoe_for(&server_seed, v.client_seed, v.nonce, v.decks).unwrap(),
-                cards
-            );
+            assert_eq!(hex::encode(Sha256::digest(order_text(&cards))), v.order_sha256);
+            assert_eq!(shoe_for(&server_seed, v.client_seed, v.nonce, v.decks).unwrap(), cards);
         }
     }
 
@@ -392,13 +374,7 @@ mod tests {
             "docs/fairness.md must embed docs/verify_shoe.py verbatim"
         );
         for v in &SHOE_VECTORS {
-            for text in [
-                v.server_seed,
-                v.commit,
-                v.key,
-                v.first_cards,
-                v.order_sha256,
-            ] {
+            for text in [v.server_seed, v.commit, v.key, v.first_cards, v.order_sha256] {
                 assert!(
                     doc.contains(text) && script.contains(text),
                     "{text} missing from the docs"
@@ -534,10 +510,7 @@ mod tests {
         // bound 37: zone = 37 * floor(2^32 / 37) = 4294967289, so the top seven words are rejected.
         let zone = 4_294_967_289u32;
         let mut words = [u32::MAX, zone, zone - 1].into_iter();
-        assert_eq!(
-            uniform_below_with(|| words.next().unwrap_or(0), 37),
-            (zone - 1) % 37
-        );
+        assert_eq!(uniform_below_with(|| words.next().unwrap_or(0), 37), (zone - 1) % 37);
         assert_eq!(uniform_below_with(|| 5, 1), 0);
         assert_eq!(uniform_below_with(|| 5, 0), 0);
         assert_eq!(uniform_below_with(|| u32::MAX - 1, u32::MAX), u32::MAX - 1);
@@ -578,10 +551,7 @@ mod tests {
 
     fn chi_square(counts: &[u64], total: u64) -> f64 {
         let expected = total as f64 / counts.len() as f64;
-        counts
-            .iter()
-            .map(|&c| (c as f64 - expected).powi(2) / expected)
-            .sum()
+        counts.iter().map(|&c| (c as f64 - expected).powi(2) / expected).sum()
     }
 
     #[test]
@@ -594,17 +564,11 @@ mod tests {
             for card in &cards {
                 counts[card.index() as usize] += 1;
             }
-            assert!(
-                counts.iter().all(|&count| count == decks),
-                "{decks} decks: {counts:?}"
-            );
+            assert!(counts.iter().all(|&count| count == decks), "{decks} decks: {counts:?}");
         }
         assert_eq!(
             shuffled_shoe(0, &[0; 32]),
-            Err(CardError::BadDeckCount {
-                got: 0,
-                max: DECKS_MAX
-            })
+            Err(CardError::BadDeckCount { got: 0, max: DECKS_MAX })
         );
         assert!(shuffled_shoe(DECKS_MAX + 1, &[0; 32]).is_err());
     }
@@ -619,10 +583,7 @@ mod tests {
         assert_ne!(shoe_for(&counting_seed(), "alicf", 5, 6).unwrap(), base);
         assert_ne!(shoe_for(&counting_seed(), "", 5, 6).unwrap(), base);
         assert_ne!(shoe_for(&counting_seed(), "alice", 6, 6).unwrap(), base);
-        assert_ne!(
-            shoe_for(&counting_seed(), "alice", 5 | 1 << 63, 6).unwrap(),
-            base
-        );
+        assert_ne!(shoe_for(&counting_seed(), "alice", 5 | 1 << 63, 6).unwrap(), base);
     }
 
     #[test]
@@ -640,10 +601,7 @@ mod tests {
         assert!(first_stat < 87.97, "first card chi-square {first_stat}");
         assert!(last_stat < 87.97, "last card chi-square {last_stat}");
         // A too-perfect fit would be as suspicious as a bad one (0.001 quantile: 25.37).
-        assert!(
-            first_stat > 25.37 && last_stat > 25.37,
-            "{first_stat} {last_stat}"
-        );
+        assert!(first_stat > 25.37 && last_stat > 25.37, "{first_stat} {last_stat}");
     }
 
     #[test]
@@ -682,17 +640,11 @@ mod tests {
             ServerSeed::from_hex(&format!("{text}00")),
             Err(FairError::ServerSeedLength { got: 66 })
         );
-        assert_eq!(
-            ServerSeed::from_hex(""),
-            Err(FairError::ServerSeedLength { got: 0 })
-        );
+        assert_eq!(ServerSeed::from_hex(""), Err(FairError::ServerSeedLength { got: 0 }));
         let with_g = format!("g{}", &text[1..]);
         assert_eq!(ServerSeed::from_hex(&with_g), Err(FairError::ServerSeedHex));
         let with_space = format!(" {}", &text[1..]);
-        assert_eq!(
-            ServerSeed::from_hex(&with_space),
-            Err(FairError::ServerSeedHex)
-        );
+        assert_eq!(ServerSeed::from_hex(&with_space), Err(FairError::ServerSeedHex));
         // 63 ASCII characters plus one two-byte character: 64 characters, 65 bytes.
         let with_accent = format!("é{}", &text[1..]);
         assert!(matches!(
@@ -708,22 +660,13 @@ mod tests {
     fn client_seeds_are_validated_and_combined_in_order() {
         assert_eq!(validate_client_seed("a"), Ok(()));
         assert_eq!(validate_client_seed(&"~".repeat(64)), Ok(()));
-        assert_eq!(
-            validate_client_seed("!#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~\""),
-            Ok(())
-        );
+        assert_eq!(validate_client_seed("!#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~\""), Ok(()));
         assert_eq!(validate_client_seed(""), Err(FairError::ClientSeedEmpty));
         assert_eq!(
             validate_client_seed(&"x".repeat(65)),
             Err(FairError::ClientSeedTooLong { got: 65, max: 64 })
         );
-        for (bad, position) in [
-            ("a b", 2),
-            ("ab\n", 3),
-            ("\t", 1),
-            ("ü", 1),
-            ("ok\u{7f}", 3),
-        ] {
+        for (bad, position) in [("a b", 2), ("ab\n", 3), ("\t", 1), ("ü", 1), ("ok\u{7f}", 3)] {
             assert_eq!(
                 validate_client_seed(bad),
                 Err(FairError::ClientSeedCharacter { position }),

@@ -26,9 +26,7 @@ const RETURN_NUMERATOR: u8 = 36;
 /// megabyte into an error frame.
 const ECHO_CHARS_MAX: usize = 64;
 
-const RED: [u8; 18] = [
-    1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36,
-];
+const RED: [u8; 18] = [1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36];
 
 fn echo(text: &str) -> String {
     text.chars().take(ECHO_CHARS_MAX).collect()
@@ -115,13 +113,7 @@ impl Spot {
             Spot::Corner(n) => (1..=32).contains(&n) && n % 3 != 0,
             Spot::Line(n) => is_row_start(n) && n <= 31,
             Spot::Dozen(n) | Spot::Column(n) => (1..=3).contains(&n),
-            Spot::Basket
-            | Spot::Red
-            | Spot::Black
-            | Spot::Odd
-            | Spot::Even
-            | Spot::Low
-            | Spot::High => true,
+            Spot::Basket | Spot::Red | Spot::Black | Spot::Odd | Spot::Even | Spot::Low | Spot::High => true,
         }
     }
 
@@ -293,9 +285,7 @@ pub fn covers(spot: &Spot, pocket: u8) -> bool {
 
 /// The pockets `spot` covers, ascending; empty for a spot not on the layout.
 pub fn pockets(spot: &Spot) -> Vec<u8> {
-    (0..=POCKET_MAX)
-        .filter(|&pocket| covers(spot, pocket))
-        .collect()
+    (0..=POCKET_MAX).filter(|&pocket| covers(spot, pocket)).collect()
 }
 
 /// What a bet of `stake` on `spot` returns when the ball lands in `pocket`, stake
@@ -310,11 +300,7 @@ pub fn payout(spot: &Spot, stake: Amount, pocket: u8) -> Option<Amount> {
         return None;
     }
     let best = max_return(spot, stake)?;
-    Some(if covers(spot, pocket) {
-        best
-    } else {
-        Amount::ZERO
-    })
+    Some(if covers(spot, pocket) { best } else { Amount::ZERO })
 }
 
 /// The most a bet of `stake` on `spot` can return, stake included: what exposure and
@@ -460,10 +446,7 @@ mod tests {
     }
 
     fn spots_of(kind: &str) -> Vec<Spot> {
-        Spot::all()
-            .into_iter()
-            .filter(|spot| spot.kind() == kind)
-            .collect()
+        Spot::all().into_iter().filter(|spot| spot.kind() == kind).collect()
     }
 
     #[test]
@@ -493,10 +476,7 @@ mod tests {
                 assert_eq!(pockets(&spot).len(), covered, "{spot}");
                 assert_eq!(spot.pays(), Some(pays), "{spot}");
                 assert_eq!(36 / covered as u32 - 1, pays, "{spot}");
-                assert_eq!(
-                    max_return(&spot, Amount(10)),
-                    Some(Amount(10 * (i64::from(pays) + 1)))
-                );
+                assert_eq!(max_return(&spot, Amount(10)), Some(Amount(10 * (i64::from(pays) + 1))));
             }
         }
     }
@@ -505,10 +485,7 @@ mod tests {
     fn each_pocket_is_covered_by_exactly_the_right_bets() {
         let grid = grid();
         for pocket in 0..=POCKET_MAX {
-            let winners: Vec<Spot> = Spot::all()
-                .into_iter()
-                .filter(|spot| covers(spot, pocket))
-                .collect();
+            let winners: Vec<Spot> = Spot::all().into_iter().filter(|spot| covers(spot, pocket)).collect();
             let count = |kind: &str| winners.iter().filter(|spot| spot.kind() == kind).count();
             assert_eq!(count("straight"), 1, "{pocket}");
             if pocket == 0 {
@@ -519,10 +496,7 @@ mod tests {
             }
             let (row, col) = ((pocket as usize - 1) / 3, (pocket as usize - 1) % 3);
             assert_eq!(grid[row][col], pocket);
-            let neighbours = [row > 0, row < 11, col > 0, col < 2]
-                .iter()
-                .filter(|&&b| b)
-                .count();
+            let neighbours = [row > 0, row < 11, col > 0, col < 2].iter().filter(|&&b| b).count();
             let zero_split = usize::from(pocket <= 3);
             assert_eq!(count("split"), neighbours + zero_split, "{pocket}");
             assert_eq!(count("street"), 1);
@@ -578,12 +552,7 @@ mod tests {
             let covered = pockets(&spot);
             let found = (0..11).any(|r| {
                 (0..2).any(|c| {
-                    let mut square = vec![
-                        grid[r][c],
-                        grid[r][c + 1],
-                        grid[r + 1][c],
-                        grid[r + 1][c + 1],
-                    ];
+                    let mut square = vec![grid[r][c], grid[r][c + 1], grid[r + 1][c], grid[r + 1][c + 1]];
                     square.sort();
                     square == covered
                 })
@@ -592,10 +561,7 @@ mod tests {
         }
         for spot in spots_of("line") {
             let covered = pockets(&spot);
-            assert!(
-                (0..11).any(|r| [grid[r], grid[r + 1]].concat() == covered),
-                "{spot}"
-            );
+            assert!((0..11).any(|r| [grid[r], grid[r + 1]].concat() == covered), "{spot}");
         }
         assert_eq!(pockets(&Spot::Trio(1)), [0, 1, 2]);
         assert_eq!(pockets(&Spot::Trio(2)), [0, 2, 3]);
@@ -620,9 +586,7 @@ mod tests {
         }
         // Every candidate name with a number 0..=40 parses exactly when it names a valid spot.
         let mut parsed = 0;
-        for kind in [
-            "straight", "street", "trio", "corner", "line", "dozen", "column",
-        ] {
+        for kind in ["straight", "street", "trio", "corner", "line", "dozen", "column"] {
             for n in 0..=40 {
                 if format!("{kind}:{n}").parse::<Spot>().is_ok() {
                     parsed += 1;
@@ -684,10 +648,7 @@ mod tests {
             assert_eq!(error.code(), "unknown_spot");
         }
         let long = "x".repeat(10_000);
-        assert_eq!(
-            long.parse::<Spot>(),
-            Err(RuleError::UnknownSpot("x".repeat(64)))
-        );
+        assert_eq!(long.parse::<Spot>(), Err(RuleError::UnknownSpot("x".repeat(64))));
     }
 
     #[test]
@@ -723,8 +684,8 @@ mod tests {
         assert_eq!(
             kinds,
             [
-                "straight", "split", "street", "trio", "basket", "corner", "line", "dozen",
-                "column", "red", "black", "odd", "even", "low", "high"
+                "straight", "split", "street", "trio", "basket", "corner", "line", "dozen", "column", "red", "black",
+                "odd", "even", "low", "high"
             ]
         );
         for row in &table {
@@ -736,18 +697,9 @@ mod tests {
 
     #[test]
     fn payouts_include_the_stake_and_zero_loses_outside_bets() {
-        assert_eq!(
-            payout(&Spot::Straight(17), Amount(100), 17),
-            Some(Amount(3_600))
-        );
-        assert_eq!(
-            payout(&Spot::Straight(17), Amount(100), 18),
-            Some(Amount::ZERO)
-        );
-        assert_eq!(
-            payout(&Spot::Split(0, 3), Amount(100), 0),
-            Some(Amount(1_800))
-        );
+        assert_eq!(payout(&Spot::Straight(17), Amount(100), 17), Some(Amount(3_600)));
+        assert_eq!(payout(&Spot::Straight(17), Amount(100), 18), Some(Amount::ZERO));
+        assert_eq!(payout(&Spot::Split(0, 3), Amount(100), 0), Some(Amount(1_800)));
         assert_eq!(payout(&Spot::Basket, Amount(100), 0), Some(Amount(900)));
         assert_eq!(payout(&Spot::Line(31), Amount(100), 36), Some(Amount(600)));
         assert_eq!(payout(&Spot::Dozen(2), Amount(100), 13), Some(Amount(300)));
@@ -762,17 +714,10 @@ mod tests {
             Spot::Dozen(1),
             Spot::Column(1),
         ] {
-            assert_eq!(
-                payout(&outside, Amount(100), 0),
-                Some(Amount::ZERO),
-                "{outside}"
-            );
+            assert_eq!(payout(&outside, Amount(100), 0), Some(Amount::ZERO), "{outside}");
         }
         // None only for overflow and for what validation never lets through.
-        assert_eq!(
-            payout(&Spot::Straight(1), Amount(i64::MAX / 36 + 1), 1),
-            None
-        );
+        assert_eq!(payout(&Spot::Straight(1), Amount(i64::MAX / 36 + 1), 1), None);
         assert_eq!(
             max_return(&Spot::Straight(1), Amount(i64::MAX / 36)),
             Some(Amount(i64::MAX / 36 * 36))
@@ -790,10 +735,7 @@ mod tests {
         let mut spin = Spin::new();
         assert_eq!(spin.pocket(), None);
         assert_eq!(spin.undo(), Err(RuleError::NothingToUndo));
-        assert!(matches!(
-            spin.set_pocket(37),
-            Err(RuleError::IllegalAction(_))
-        ));
+        assert!(matches!(spin.set_pocket(37), Err(RuleError::IllegalAction(_))));
         assert_eq!(spin.pocket(), None);
         spin.set_pocket(0).unwrap();
         assert_eq!(spin.set_pocket(5), Err(RuleError::NoCardExpected));

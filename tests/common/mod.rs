@@ -1,0 +1,363 @@
+//! Shared harness: starts the real `croupier` binary on port 0 with a temp data dir and
+//! talks to it over real sockets (signed REST, real WebSocket clients).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::{SinkExt, StreamExt};
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+
+pub const KEY_ID: &str = "sandbox";
+pub const SECRET: &str = "sandbox-secret";
+pub const DEALER_KEY: &str = "dealer-secret";
+/// Longest a test waits for any one expected message.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A fast auto table for tests: short bet window, no pauses between cards.
+pub fn auto_table(id: &str, game: &str, extra: &str) -> String {
+    format!(
+        r#"id = "{id}"
+name = "Test {id}"
+game = "{game}"
+dealer = "auto"
+bet_window_ms = 1500
+card_interval_ms = 0
+result_pause_ms = 50
+decision_ms = 1500
+{extra}
+
+[limits.EUR]
+stake_min = 100
+stake_max = 100000
+
+[limits.JPY]
+stake_min = 100
+stake_max = 10000000
+"#
+    )
+}
+
+pub fn console_table(id: &str, game: &str) -> String {
+    auto_table(id, game, "").replace("dealer = \"auto\"", "dealer = \"console\"")
+}
+
+pub struct Server {
+    pub dir: tempfile::TempDir,
+    pub addr: String,
+    child: Option<Child>,
+    /// Everything the server wrote to stderr (logs), for the no-secrets check.
+    pub log_path: PathBuf,
+}
+
+impl Server {
+    /// Starts a server with the given table files (name → TOML) and extra config lines.
+    pub fn start(tables: &[(&str, String)], config: &str) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let tables_dir = dir.path().join("tables");
+        std::fs::create_dir_all(&tables_dir).unwrap();
+        for (name, toml) in tables {
+            std::fs::write(tables_dir.join(format!("{name}.toml")), toml).unwrap();
+        }
+        std::fs::write(dir.path().join("config.toml"), config).unwrap();
+        let log_path = dir.path().join("server.log");
+        let mut server = Server { dir, addr: String::new(), child: None, log_path };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_path).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_croupier"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(self.dir.path().join("data"))
+            .arg("--tables")
+            .arg(self.dir.path().join("tables"))
+            .arg("--config")
+            .arg(self.dir.path().join("config.toml"))
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start croupier");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines.next().expect("server exited before listening").unwrap();
+            if let Some(addr) = line.strip_prefix("croupier listening on http://") {
+                break addr.to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        self.addr = addr;
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Restarts on the same data dir (a new port).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    pub async fn http(&self, method: &str, path: &str, headers: &[(&str, String)], body: &str) -> (u16, Value) {
+        http(&self.addr, method, path, headers, body).await
+    }
+
+    /// An operator request signed with the sandbox key.
+    pub async fn signed(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
+        let headers = sign_headers(method, path, body, SECRET);
+        self.http(method, path, &headers, body).await
+    }
+
+    pub async fn deposit(&self, player: &str, currency: &str, amount: i64) -> i64 {
+        let body = json!({"player_id": player, "currency": currency, "amount": amount}).to_string();
+        let (status, reply) = self.signed("POST", "/v1/sandbox/deposit", &body).await;
+        assert_eq!(status, 200, "deposit failed: {reply}");
+        reply["balance"].as_i64().unwrap()
+    }
+
+    pub async fn launch(&self, player: &str, currency: &str) -> Value {
+        let body = json!({"player_id": player, "currency": currency}).to_string();
+        let (status, reply) = self.signed("POST", "/v1/sessions", &body).await;
+        assert_eq!(status, 201, "launch failed: {reply}");
+        reply
+    }
+
+    /// Launches a session and connects; returns the client after `welcome`.
+    pub async fn player(&self, player: &str, currency: &str) -> Client {
+        let grant = self.launch(player, currency).await;
+        let mut client = Client::connect(&format!("ws://{}/v1/play?token={}", self.addr, grant["token"].as_str().unwrap())).await;
+        let welcome = client.expect("welcome").await;
+        client.resume_token = welcome["resume_token"].as_str().unwrap().to_owned();
+        client.welcome = welcome;
+        client
+    }
+
+    pub async fn balance(&self, player: &str, currency: &str) -> i64 {
+        let (status, reply) = self.signed("GET", &format!("/v1/players/{player}/balance"), "").await;
+        assert_eq!(status, 200, "{reply}");
+        reply["balances"][currency].as_i64().unwrap_or(0)
+    }
+
+    /// The conservation invariant of DESIGN.md, through the operator API.
+    pub async fn assert_conserved(&self) -> Value {
+        let (status, summary) = self.signed("GET", "/v1/ledger/summary", "").await;
+        assert_eq!(status, 200, "{summary}");
+        for (currency, s) in summary["currencies"].as_object().unwrap() {
+            let lhs = s["player_balances"].as_i64().unwrap() + s["house_result"].as_i64().unwrap();
+            let rhs = s["deposits"].as_i64().unwrap() - s["withdrawals"].as_i64().unwrap();
+            assert_eq!(lhs, rhs, "money not conserved in {currency}: {s}");
+        }
+        assert_eq!(summary["conserved"], json!(true));
+        summary
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn sign_headers(method: &str, path: &str, body: &str, secret: &str) -> Vec<(&'static str, String)> {
+    let ts = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
+    let mut nonce_bytes = [0u8; 16];
+    getrandom::fill(&mut nonce_bytes).unwrap();
+    let nonce = hex::encode(nonce_bytes);
+    let signature = signature(secret, &ts, &nonce, method, path, body);
+    vec![
+        ("X-Croupier-Key", KEY_ID.to_owned()),
+        ("X-Croupier-Timestamp", ts),
+        ("X-Croupier-Nonce", nonce),
+        ("X-Croupier-Signature", signature),
+    ]
+}
+
+/// Written from the README's description, not from the server's code.
+pub fn signature(secret: &str, ts: &str, nonce: &str, method: &str, path: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{ts}\n{nonce}\n{method}\n{path}\n{body}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// A minimal HTTP/1.1 client (one request per connection).
+pub async fn http(addr: &str, method: &str, path: &str, headers: &[(&str, String)], body: &str) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    if !body.is_empty() {
+        request.push_str("Content-Type: application/json\r\n");
+    }
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw)).await.expect("http timeout").unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Private messages: not part of a table's event stream, so they carry no stream seq.
+const PRIVATE: [&str; 7] = ["ack", "error", "settled", "balance", "pong", "welcome", "console"];
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+pub struct Client {
+    pub ws: Ws,
+    pub welcome: Value,
+    pub resume_token: String,
+    /// Last table seq seen, per table: table events must arrive gap-free.
+    pub seqs: std::collections::HashMap<String, u64>,
+    next_req: u64,
+    pub close_code: Option<u16>,
+}
+
+impl Client {
+    pub async fn connect(url: &str) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connect");
+        Client { ws, welcome: Value::Null, resume_token: String::new(), seqs: Default::default(), next_req: 1, close_code: None }
+    }
+
+    pub async fn send(&mut self, mut msg: Value) -> u64 {
+        let req = self.next_req;
+        self.next_req += 1;
+        if msg.get("req").is_none() {
+            msg["req"] = json!(req);
+        }
+        self.ws.send(Message::Text(msg.to_string().into())).await.expect("send");
+        msg["req"].as_u64().unwrap_or(req)
+    }
+
+    pub async fn send_raw(&mut self, text: &str) {
+        self.ws.send(Message::Text(text.to_owned().into())).await.expect("send");
+    }
+
+    /// The next JSON message, checking table seqs are gap-free. `None` once closed.
+    pub async fn next(&mut self) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.ws.next()).await.expect("timed out waiting for a message")?;
+            match msg {
+                Ok(Message::Text(text)) => {
+                    let value: Value = serde_json::from_str(&text).expect("server sent JSON");
+                    if let (Some(table), Some(seq)) = (value["table"].as_str(), value["seq"].as_u64()) {
+                        let kind = value["type"].as_str().unwrap_or("");
+                        if kind == "snapshot" {
+                            self.seqs.insert(table.to_owned(), seq);
+                        } else if !PRIVATE.contains(&kind) {
+                            if let Some(last) = self.seqs.get(table) {
+                                assert_eq!(seq, last + 1, "gap or reorder in {table}'s events: {value}");
+                            }
+                            self.seqs.insert(table.to_owned(), seq);
+                        }
+                    }
+                    return Some(value);
+                }
+                Ok(Message::Close(frame)) => {
+                    self.close_code = frame.map(|f| u16::from(f.code));
+                    return None;
+                }
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Skips messages until one of type `kind`.
+    pub async fn expect(&mut self, kind: &str) -> Value {
+        loop {
+            let msg = self.next().await.unwrap_or_else(|| panic!("closed while waiting for {kind}"));
+            if msg["type"] == kind {
+                return msg;
+            }
+        }
+    }
+
+    /// Skips messages until `pred` holds.
+    pub async fn until(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let msg = self.next().await.unwrap_or_else(|| panic!("closed while waiting for {what}"));
+            if pred(&msg) {
+                return msg;
+            }
+        }
+    }
+
+    /// The reply (`ack` or `error`) to request `req`.
+    pub async fn reply(&mut self, req: u64) -> Value {
+        self.until("reply", |m| (m["type"] == "ack" || m["type"] == "error") && m["req"] == json!(req)).await
+    }
+
+    pub async fn join(&mut self, table: &str) -> Value {
+        let req = self.send(json!({"type": "join", "table": table})).await;
+        let mut snapshot = Value::Null;
+        loop {
+            let msg = self.next().await.expect("closed during join");
+            if msg["type"] == "snapshot" {
+                snapshot = msg;
+            } else if msg["req"] == json!(req) {
+                assert_eq!(msg["type"], "ack", "join refused: {msg}");
+                return snapshot;
+            }
+        }
+    }
+
+    /// Waits for the next round on `table` to open and returns its id.
+    pub async fn next_round(&mut self, table: &str) -> u64 {
+        let open = self.until("round_open", |m| m["type"] == "round_open" && m["table"] == table).await;
+        open["round_id"].as_u64().unwrap()
+    }
+
+    pub async fn bet(&mut self, table: &str, round_id: u64, spot: &str, amount: i64, bet_id: &str) -> Value {
+        let req = self
+            .send(json!({"type": "bet", "table": table, "round_id": round_id, "spot": spot, "amount": amount, "bet_id": bet_id}))
+            .await;
+        self.reply(req).await
+    }
+}
+
+pub fn data_path(server: &Server) -> &Path {
+    server.dir.path()
+}
