@@ -103,6 +103,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             .app_data(web::Data::new(state.clone()))
             .app_data(web::PayloadConfig::new(64 * 1024))
             .configure(routes::configure)
+            .configure(crate::transport::web::configure)
     })
     .shutdown_timeout(SHUTDOWN_TIMEOUT_S)
     .bind(config.listen)?;

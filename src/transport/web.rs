@@ -1,0 +1,84 @@
+//! Serves the bundled player client (`/`) and dealer console (`/dealer`) from `web_dir`.
+//!
+//! Static files only, no directory listing; paths are checked segment by segment so no
+//! request can leave `web_dir`.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+use crate::transport::AppState;
+
+/// Largest static file served.
+const FILE_BYTES_MAX: u64 = 4 * 1024 * 1024;
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+fn safe(path: &str) -> bool {
+    !path.is_empty()
+        && path.len() <= 200
+        && path.split('/').all(|segment| {
+            !segment.is_empty()
+                && !segment.starts_with('.')
+                && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        })
+}
+
+async fn serve_file(state: &AppState, path: &str) -> HttpResponse {
+    if !safe(path) {
+        return super::routes::error(actix_web::http::StatusCode::NOT_FOUND, "not_found", "no such file");
+    }
+    let full = state.config.web_dir.join(path);
+    let too_big = std::fs::metadata(&full).map(|m| !m.is_file() || m.len() > FILE_BYTES_MAX).unwrap_or(true);
+    if too_big {
+        return super::routes::error(actix_web::http::StatusCode::NOT_FOUND, "not_found", "no such file");
+    }
+    match web::block(move || std::fs::read(full)).await {
+        Ok(Ok(bytes)) => HttpResponse::Ok()
+            .content_type(content_type(path))
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .body(bytes),
+        _ => super::routes::error(actix_web::http::StatusCode::NOT_FOUND, "not_found", "no such file"),
+    }
+}
+
+async fn index(state: web::Data<AppState>) -> HttpResponse {
+    serve_file(&state, "index.html").await
+}
+
+async fn dealer(state: web::Data<AppState>) -> HttpResponse {
+    serve_file(&state, "dealer.html").await
+}
+
+async fn asset(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    serve_file(&state, &path).await
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(index))
+        .route("/dealer", web::get().to(dealer))
+        .route("/web/{path:.*}", web::get().to(asset));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_cannot_escape() {
+        for bad in ["", "../secret", "a/../../b", ".env", "a//b", "a/.git/x", "%2e%2e/x"] {
+            assert!(!super::safe(bad), "{bad}");
+        }
+        assert!(super::safe("js/app.js"));
+    }
+}
