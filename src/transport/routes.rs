@@ -155,15 +155,43 @@ async fn create_session(state: web::Data<AppState>, req: HttpRequest, body: web:
     }
 }
 
-/// Sandbox only: a launch token without an operator signature, for the bundled web client.
+/// Sandbox welcome credit in major units (mock money, once per player and currency).
+const SANDBOX_WELCOME_MAJOR: i64 = 1000;
+
+/// Sandbox only: a launch token without an operator signature, for the bundled web client,
+/// with a one-time mock welcome credit so a new player can bet at once.
 async fn sandbox_launch(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     if !state.config.sandbox {
         return error(StatusCode::NOT_FOUND, "not_found", "sandbox is off");
     }
-    match parse_body::<SessionRequest>(&body) {
-        Ok(request) => launch(&state, &req, request).await,
-        Err(response) => response,
+    let request = match parse_body::<SessionRequest>(&body) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let amount = SANDBOX_WELCOME_MAJOR * 10i64.pow(request.currency.minor_digits());
+    let record = LedgerRecord {
+        v: records::RECORD_VERSION,
+        // One welcome per player and currency: the txid makes repeats harmless.
+        txid: format!("deposit/sandbox-welcome/{}", request.currency),
+        player: request.player_id.clone(),
+        currency: request.currency,
+        kind: TxKind::Deposit,
+        amount: Amount(amount),
+        table: None,
+        round_id: None,
+        bet_id: None,
+        spot: None,
+        session_id: None,
+        ts_us: now_us(),
+    };
+    let Ok(wallet) = state.bank.send(GetWallet(request.player_id.clone())).await else { return internal() };
+    match wallet.send(Credit(record)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) if e.code() == "busy" => return error(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
+        Ok(Err(_)) => {}
+        Err(_) => return internal(),
     }
+    launch(&state, &req, request).await
 }
 
 async fn revoke_session(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
