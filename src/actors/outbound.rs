@@ -107,14 +107,26 @@ impl Outbound {
 
 impl OutboundReceiver {
     /// The next frame to write, or the close to perform. `None` when every sender is gone.
+    /// Frames queued before a close still go out (so a client reads the error that explains
+    /// it), except when closing for being too slow: that queue is the problem.
     pub async fn next(&mut self) -> Option<Next> {
         if self.kill.fired.load(Ordering::Acquire) {
-            return Some(Next::Close(self.kill.code.load(Ordering::Acquire)));
+            return Some(self.drain_or_close());
         }
         tokio::select! {
             biased;
-            _ = self.kill.notify.notified() => Some(Next::Close(self.kill.code.load(Ordering::Acquire))),
+            _ = self.kill.notify.notified() => Some(self.drain_or_close()),
             frame = self.queue.recv() => frame.map(Next::Send),
         }
+    }
+
+    fn drain_or_close(&mut self) -> Next {
+        let code = self.kill.code.load(Ordering::Acquire);
+        if code != close_code::TOO_SLOW {
+            if let Ok(frame) = self.queue.try_recv() {
+                return Next::Send(frame);
+            }
+        }
+        Next::Close(code)
     }
 }
