@@ -25,8 +25,7 @@ fn baccarat_after_four_cards(c: &mut Criterion) {
     // costliest state after the first four cards.
     let cards = parse_cards("2h 4c 3d Ks").expect("valid cards");
     let mut shoe = eight_decks();
-    shoe.remove_all(&cards)
-        .expect("an 8-deck shoe holds these cards");
+    shoe.remove_all(&cards).expect("an 8-deck shoe holds these cards");
     let mut coup = baccarat::Coup::new();
     for card in cards {
         coup.deal(card).expect("the coup takes four cards");

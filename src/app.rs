@@ -18,7 +18,7 @@ use crate::actors::sessions::SessionsActor;
 use crate::actors::table::{now_us, TableActor};
 use crate::actors::wallet::BankActor;
 use crate::config::{load_tables, Config};
-use crate::journal::records;
+use crate::journal::records::{self, RoundRecord, RoundStatus};
 use crate::journal::replay::{plan_repairs, replay_ledger, Replayed};
 use crate::journal::{journal_dir, Batch, Journal, Tree};
 use crate::transport::auth::OperatorAuth;
@@ -34,16 +34,28 @@ const SESSION_TTL_S: u64 = 8 * 3600;
 ///
 /// # Errors
 /// The journal cannot be opened, read or written.
-pub async fn recover(config: &Config) -> Result<(Journal, Replayed), Box<dyn std::error::Error>> {
+pub async fn recover(config: &Config) -> Result<(Journal, Replayed, Vec<RoundRecord>), Box<dyn std::error::Error>> {
     let started = Instant::now();
-    let journal = Journal::open(&journal_dir(&config.data_dir), config.cache_capacity_bytes, config.limits.journal_queue_max)?;
+    let journal = Journal::open(
+        &journal_dir(&config.data_dir),
+        config.cache_capacity_bytes,
+        config.limits.journal_queue_max,
+    )?;
     let mut replayed = replay_ledger(&journal)?;
     let repairs = plan_repairs(&journal, &replayed, now_us())?;
     if !repairs.ledger.is_empty() || !repairs.rounds.is_empty() {
-        tracing::warn!(ledger = repairs.ledger.len(), rounds = repairs.rounds.len(), "finishing rounds interrupted by the last stop");
+        tracing::warn!(
+            ledger = repairs.ledger.len(),
+            rounds = repairs.rounds.len(),
+            "finishing rounds interrupted by the last stop"
+        );
         let mut batch = Batch::new();
         for record in &repairs.ledger {
-            batch.insert(Tree::Ledger, records::ledger_key(&record.player, &record.txid), records::encode(record));
+            batch.insert(
+                Tree::Ledger,
+                records::ledger_key(&record.player, &record.txid),
+                records::encode(record),
+            );
         }
         for round in &repairs.rounds {
             batch.insert(Tree::Rounds, records::round_key(round.round_id), records::encode(round));
@@ -51,6 +63,11 @@ pub async fn recover(config: &Config) -> Result<(Journal, Replayed), Box<dyn std
         journal.commit(batch).await?;
         replayed = replay_ledger(&journal)?;
     }
+    let voided = repairs
+        .rounds
+        .into_iter()
+        .filter(|r| r.status == RoundStatus::Void)
+        .collect();
     for problem in &replayed.problems {
         tracing::error!(problem = %problem, "journal inconsistency");
     }
@@ -60,7 +77,7 @@ pub async fn recover(config: &Config) -> Result<(Journal, Replayed), Box<dyn std
         elapsed_ms = started.elapsed().as_millis() as u64,
         "journal recovered"
     );
-    Ok((journal, replayed))
+    Ok((journal, replayed, voided))
 }
 
 /// Runs the server until it is stopped.
@@ -70,7 +87,7 @@ pub async fn recover(config: &Config) -> Result<(Journal, Replayed), Box<dyn std
 pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let metrics = crate::telemetry::init_metrics();
     let tables = load_tables(&config.tables_dir)?;
-    let (journal, replayed) = recover(&config).await?;
+    let (journal, replayed, voided) = recover(&config).await?;
 
     let limits = config.limits.clone();
     let lobby = LobbyActor::default().start();
@@ -82,7 +99,14 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     .start();
     for table in tables {
         let table = table.scaled(config.pacing_scale);
-        let actor = TableActor::new(table.clone(), journal.clone(), lobby.clone(), limits.clone())?;
+        let mut actor = TableActor::new(table.clone(), journal.clone(), lobby.clone(), limits.clone())?;
+        actor.announce_voids(
+            voided
+                .iter()
+                .filter(|r| r.table == table.id)
+                .map(|r| r.round_id)
+                .collect(),
+        );
         // Tables share one arbiter with each other; sockets run on the HTTP workers.
         let addr = actor.start();
         lobby.do_send(RegisterTable { config: table, addr });

@@ -26,7 +26,9 @@ pub fn card_game_odds(game: &str, decks: u32, seen: Option<&str>) -> Result<Valu
 /// # Errors
 /// Bad deck count, upcard or seen cards.
 pub fn blackjack_odds(decks: &str, upcard: &str, h17: bool, seen: Option<&str>) -> Result<Value, String> {
-    let upcard: Rank = upcard.parse().map_err(|e: crate::domain::cards::CardError| e.to_string())?;
+    let upcard: Rank = upcard
+        .parse()
+        .map_err(|e: crate::domain::cards::CardError| e.to_string())?;
     let seen = parse_cards(seen.unwrap_or("")).map_err(|e| e.to_string())?;
     let deck = if decks == "infinite" {
         if !seen.is_empty() {
@@ -34,7 +36,9 @@ pub fn blackjack_odds(decks: &str, upcard: &str, h17: bool, seen: Option<&str>) 
         }
         blackjack::Deck::Infinite
     } else {
-        let n: u32 = decks.parse().map_err(|_| format!("--decks must be a number or 'infinite', got {decks:?}"))?;
+        let n: u32 = decks
+            .parse()
+            .map_err(|_| format!("--decks must be a number or 'infinite', got {decks:?}"))?;
         let mut shoe = Composition::decks(n).map_err(|e| e.to_string())?;
         shoe.remove(upcard).map_err(|e| e.to_string())?;
         shoe.remove_all(&seen).map_err(|e| e.to_string())?;

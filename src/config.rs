@@ -105,8 +105,14 @@ impl Default for Config {
             tables_dir: PathBuf::from("tables"),
             web_dir: PathBuf::from("web"),
             sandbox: true,
-            operators: vec![OperatorKey { key_id: "sandbox".into(), secret: "sandbox-secret".into() }],
-            dealers: vec![DealerKey { key: "dealer-secret".into(), tables: Vec::new() }],
+            operators: vec![OperatorKey {
+                key_id: "sandbox".into(),
+                secret: "sandbox-secret".into(),
+            }],
+            dealers: vec![DealerKey {
+                key: "dealer-secret".into(),
+                tables: Vec::new(),
+            }],
             signature_window_s: 30,
             pacing_scale: 1.0,
             cache_capacity_bytes: 256 * 1024 * 1024,
@@ -129,23 +135,31 @@ impl Config {
     /// # Errors
     /// Unreadable file or invalid TOML / unknown field.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        toml::from_str(&text)
-            .map_err(|error| ConfigError::Invalid { path: path.to_owned(), message: error.to_string() })
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|error| ConfigError::Invalid {
+            path: path.to_owned(),
+            message: error.to_string(),
+        })
     }
 
     /// Environment overrides for secrets, so they need not sit in a file:
     /// `CROUPIER_OPERATOR_KEY_ID` + `CROUPIER_OPERATOR_SECRET` replace the operator keys,
     /// `CROUPIER_DEALER_KEY` replaces the dealer keys (opening every table).
     pub fn apply_env(&mut self) {
-        if let (Ok(key_id), Ok(secret)) =
-            (std::env::var("CROUPIER_OPERATOR_KEY_ID"), std::env::var("CROUPIER_OPERATOR_SECRET"))
-        {
+        if let (Ok(key_id), Ok(secret)) = (
+            std::env::var("CROUPIER_OPERATOR_KEY_ID"),
+            std::env::var("CROUPIER_OPERATOR_SECRET"),
+        ) {
             self.operators = vec![OperatorKey { key_id, secret }];
         }
         if let Ok(key) = std::env::var("CROUPIER_DEALER_KEY") {
-            self.dealers = vec![DealerKey { key, tables: Vec::new() }];
+            self.dealers = vec![DealerKey {
+                key,
+                tables: Vec::new(),
+            }];
         }
     }
 
@@ -276,7 +290,10 @@ impl TableConfig {
 /// # Errors
 /// An unreadable directory or file, an invalid table, or two tables with one id.
 pub fn load_tables(dir: &Path) -> Result<Vec<TableConfig>, ConfigError> {
-    let read_err = |source| ConfigError::Read { path: dir.to_owned(), source };
+    let read_err = |source| ConfigError::Read {
+        path: dir.to_owned(),
+        source,
+    };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(read_err)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -285,9 +302,14 @@ pub fn load_tables(dir: &Path) -> Result<Vec<TableConfig>, ConfigError> {
     paths.sort();
     let mut tables: Vec<TableConfig> = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path)
-            .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
-        let invalid = |message: String| ConfigError::Invalid { path: path.clone(), message };
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.clone(),
+            message,
+        };
         let table: TableConfig = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
         table.validate().map_err(invalid)?;
         if tables.iter().any(|t| t.id == table.id) {

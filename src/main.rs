@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use croupier::config::Config;
 
 #[derive(Parser)]
-#[command(name = "croupier", version, about = "Real-time live-table engine for live-dealer casino games")]
+#[command(
+    name = "croupier",
+    version,
+    about = "Real-time live-table engine for live-dealer casino games"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -137,15 +141,24 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Odds { game } => print(match game {
             OddsGame::Baccarat { decks, seen } => croupier::cli::card_game_odds("baccarat", decks, seen.as_deref()),
-            OddsGame::DragonTiger { decks, seen } => croupier::cli::card_game_odds("dragon_tiger", decks, seen.as_deref()),
-            OddsGame::Blackjack { decks, upcard, h17, seen } => {
-                croupier::cli::blackjack_odds(&decks, &upcard, h17, seen.as_deref())
+            OddsGame::DragonTiger { decks, seen } => {
+                croupier::cli::card_game_odds("dragon_tiger", decks, seen.as_deref())
             }
+            OddsGame::Blackjack {
+                decks,
+                upcard,
+                h17,
+                seen,
+            } => croupier::cli::blackjack_odds(&decks, &upcard, h17, seen.as_deref()),
             OddsGame::Roulette => Ok(croupier::cli::roulette_odds()),
         }),
-        Command::Verify { server_seed, client_seed, nonce, decks, count } => {
-            print(croupier::cli::verify(&server_seed, &client_seed, nonce, decks, count))
-        }
+        Command::Verify {
+            server_seed,
+            client_seed,
+            nonce,
+            decks,
+            count,
+        } => print(croupier::cli::verify(&server_seed, &client_seed, nonce, decks, count)),
         Command::Replay { data } => replay(data),
     }
 }

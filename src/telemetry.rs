@@ -21,13 +21,18 @@ pub const SOCKETS_TOO_SLOW: &str = "croupier_sockets_too_slow_total";
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 /// Installs the Prometheus recorder; the handle renders `/metrics`.
 pub fn init_metrics() -> Option<PrometheusHandle> {
     let recorder = PrometheusBuilder::new()
-        .set_buckets(&[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0])
+        .set_buckets(&[
+            0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0,
+        ])
         .ok()?
         .build_recorder();
     let handle = recorder.handle();

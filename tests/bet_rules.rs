@@ -27,15 +27,27 @@ async fn refused_bets_have_stable_codes_and_move_nothing() {
     assert_eq!(dup["code"], "duplicate_bet", "{dup}");
 
     let cases = [
-        (json!({"spot": "banker", "amount": 100_000, "bet_id": "b-2"}), "insufficient_funds"),
+        (
+            json!({"spot": "banker", "amount": 100_000, "bet_id": "b-2"}),
+            "insufficient_funds",
+        ),
         (json!({"spot": "banker", "amount": 50, "bet_id": "b-3"}), "bet_limit"),
-        (json!({"spot": "banker", "amount": 200_000, "bet_id": "b-4"}), "bet_limit"),
+        (
+            json!({"spot": "banker", "amount": 200_000, "bet_id": "b-4"}),
+            "bet_limit",
+        ),
         (json!({"spot": "moon", "amount": 100, "bet_id": "b-5"}), "unknown_spot"),
         (json!({"spot": "banker", "amount": 0, "bet_id": "b-6"}), "bad_amount"),
         (json!({"spot": "banker", "amount": -100, "bet_id": "b-7"}), "bad_amount"),
         (json!({"spot": "banker", "amount": 1.5, "bet_id": "b-8"}), "bad_amount"),
-        (json!({"spot": "banker", "amount": 100, "bet_id": "b-9", "round_id": round + 1000}), "wrong_round"),
-        (json!({"spot": "banker", "amount": 100, "bet_id": "b-10", "table": "nope"}), "not_joined"),
+        (
+            json!({"spot": "banker", "amount": 100, "bet_id": "b-9", "round_id": round + 1000}),
+            "wrong_round",
+        ),
+        (
+            json!({"spot": "banker", "amount": 100, "bet_id": "b-10", "table": "nope"}),
+            "not_joined",
+        ),
     ];
     for (fields, code) in cases {
         let mut msg = json!({"type": "bet", "table": "bac", "round_id": round});
@@ -50,7 +62,10 @@ async fn refused_bets_have_stable_codes_and_move_nothing() {
     assert_eq!(server.balance("erin", "EUR").await, 4_000, "refused bets moved money");
 
     // After betting closes.
-    erin.until("bets_closed", |m| m["type"] == "bets_closed" && m["round_id"] == json!(round)).await;
+    erin.until("bets_closed", |m| {
+        m["type"] == "bets_closed" && m["round_id"] == json!(round)
+    })
+    .await;
     let late = erin.bet("bac", round, "player", 100, "b-late").await;
     assert_eq!(late["code"], "betting_closed", "{late}");
 
@@ -58,9 +73,15 @@ async fn refused_bets_have_stable_codes_and_move_nothing() {
     let req = erin.send(json!({"type": "join", "table": "no-such-table"})).await;
     assert_eq!(erin.reply(req).await["code"], "unknown_table");
 
-    erin.until("settled", |m| m["type"] == "settled" && m["round_id"] == json!(round)).await;
+    erin.until("settled", |m| m["type"] == "settled" && m["round_id"] == json!(round))
+        .await;
     let history = server.signed("GET", "/v1/players/erin/history", "").await.1;
-    let stakes = history["transactions"].as_array().unwrap().iter().filter(|t| t["kind"] == "stake").count();
+    let stakes = history["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "stake")
+        .count();
     assert_eq!(stakes, 1, "exactly one stake was taken: {history}");
     server.assert_conserved().await;
 }

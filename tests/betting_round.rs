@@ -29,7 +29,9 @@ async fn play_round(
     bets: &[(&str, i64)],
     expected_return: impl Fn(&str, i64, &Value, &[Value]) -> i64,
 ) -> Value {
-    let before = server.balance(client.welcome["player_id"].as_str().unwrap(), "EUR").await;
+    let before = server
+        .balance(client.welcome["player_id"].as_str().unwrap(), "EUR")
+        .await;
     let round = client.next_round(table).await;
     let mut staked = 0;
     for (i, (spot, amount)) in bets.iter().enumerate() {
@@ -49,13 +51,28 @@ async fn play_round(
             break msg;
         }
     };
-    let settled = client.until("settled", |m| m["type"] == "settled" && m["round_id"] == json!(round)).await;
-    let returned: i64 = bets.iter().map(|(spot, amount)| expected_return(spot, *amount, &result["outcome"], &cards)).sum();
-    let paid: i64 = settled["payouts"].as_array().unwrap().iter().map(|p| p["payout"].as_i64().unwrap()).sum();
+    let settled = client
+        .until("settled", |m| m["type"] == "settled" && m["round_id"] == json!(round))
+        .await;
+    let returned: i64 = bets
+        .iter()
+        .map(|(spot, amount)| expected_return(spot, *amount, &result["outcome"], &cards))
+        .sum();
+    let paid: i64 = settled["payouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["payout"].as_i64().unwrap())
+        .sum();
     assert_eq!(paid, returned, "payouts {settled} for outcome {result}");
     let after = before - staked + returned;
     assert_eq!(settled["balance"]["amount"].as_i64().unwrap(), after, "{settled}");
-    assert_eq!(server.balance(client.welcome["player_id"].as_str().unwrap(), "EUR").await, after);
+    assert_eq!(
+        server
+            .balance(client.welcome["player_id"].as_str().unwrap(), "EUR")
+            .await,
+        after
+    );
     json!({"result": result, "cards": cards})
 }
 
@@ -66,9 +83,18 @@ async fn baccarat_pays_every_spot_exactly() {
     let mut alice = server.player("alice", "EUR").await;
     alice.join("bac").await;
     // 1015 on banker: a commission of 50.75 rounds down to 50 in the house's favour.
-    let bets = [("player", 1000), ("banker", 1015), ("tie", 100), ("player_pair", 200), ("banker_pair", 300)];
+    let bets = [
+        ("player", 1000),
+        ("banker", 1015),
+        ("tie", 100),
+        ("player_pair", 200),
+        ("banker_pair", 300),
+    ];
     for _ in 0..2 {
-        let round = play_round(&server, &mut alice, "bac", &bets, |spot, stake, outcome, _| baccarat_return(spot, stake, outcome)).await;
+        let round = play_round(&server, &mut alice, "bac", &bets, |spot, stake, outcome, _| {
+            baccarat_return(spot, stake, outcome)
+        })
+        .await;
         let cards = round["cards"].as_array().unwrap().len();
         assert!((4..=6).contains(&cards), "baccarat deals 4 to 6 cards, got {cards}");
     }
@@ -110,7 +136,13 @@ fn roulette_covers(spot: &str, p: u8) -> bool {
         "line" => p >= n && p < n + 6 && p != 0,
         "dozen" => p != 0 && (p - 1) / 12 + 1 == n,
         "column" => p != 0 && (p - 1) % 3 + 1 == n,
-        "trio" => if n == 1 { [0, 1, 2].contains(&p) } else { [0, 2, 3].contains(&p) },
+        "trio" => {
+            if n == 1 {
+                [0, 1, 2].contains(&p)
+            } else {
+                [0, 2, 3].contains(&p)
+            }
+        }
         "basket" => p <= 3,
         "red" => RED.contains(&p),
         "black" => p != 0 && !RED.contains(&p),
@@ -141,14 +173,34 @@ async fn roulette_pays_every_kind_of_bet_exactly() {
     let mut carol = server.player("carol", "EUR").await;
     carol.join("rou").await;
     let spots = [
-        "straight:0", "straight:17", "split:17-20", "split:0-1", "street:16", "trio:1", "trio:2", "basket", "corner:16",
-        "line:13", "dozen:2", "column:2", "red", "black", "odd", "even", "low", "high",
+        "straight:0",
+        "straight:17",
+        "split:17-20",
+        "split:0-1",
+        "street:16",
+        "trio:1",
+        "trio:2",
+        "basket",
+        "corner:16",
+        "line:13",
+        "dozen:2",
+        "column:2",
+        "red",
+        "black",
+        "odd",
+        "even",
+        "low",
+        "high",
     ];
     let bets: Vec<(&str, i64)> = spots.iter().map(|s| (*s, 100)).collect();
     for _ in 0..2 {
         play_round(&server, &mut carol, "rou", &bets, |spot, stake, outcome, _| {
             let pocket = outcome["pocket"].as_u64().unwrap() as u8;
-            if roulette_covers(spot, pocket) { stake * (roulette_pays(spot) + 1) } else { 0 }
+            if roulette_covers(spot, pocket) {
+                stake * (roulette_pays(spot) + 1)
+            } else {
+                0
+            }
         })
         .await;
     }
@@ -177,14 +229,21 @@ fn blackjack_total(cards: &[&str]) -> u32 {
 
 #[tokio::test]
 async fn blackjack_pays_a_standing_hand_exactly() {
-    let server = Server::start(&[("j", auto_table("bj", "blackjack", "decks = 6\ncut_cards_from_end = 60"))], "");
+    let server = Server::start(
+        &[("j", auto_table("bj", "blackjack", "decks = 6\ncut_cards_from_end = 60"))],
+        "",
+    );
     server.deposit("dave", "EUR", 1_000_000).await;
     let mut dave = server.player("dave", "EUR").await;
     dave.join("bj").await;
     for _ in 0..3 {
         play_round(&server, &mut dave, "bj", &[("main", 1000)], |_, stake, _, cards| {
             let of = |pos: &str| -> Vec<&str> {
-                cards.iter().filter(|c| c["to"].as_str().unwrap().starts_with(pos)).map(|c| c["card"].as_str().unwrap()).collect()
+                cards
+                    .iter()
+                    .filter(|c| c["to"].as_str().unwrap().starts_with(pos))
+                    .map(|c| c["card"].as_str().unwrap())
+                    .collect()
             };
             let mine = of("seat1.");
             let dealer = of("dealer");

@@ -31,7 +31,9 @@ async fn dealer_deals_a_round_players_watch_and_are_paid() {
     gina.join("live").await;
     let mut console = dealer(&server, "live", DEALER_KEY).await;
 
-    let round = command(&mut console, json!({"type": "open_round"})).await["round_id"].as_u64().unwrap();
+    let round = command(&mut console, json!({"type": "open_round"})).await["round_id"]
+        .as_u64()
+        .unwrap();
     assert_eq!(gina.next_round("live").await, round);
     assert_eq!(gina.bet("live", round, "player", 1_000, "g1").await["type"], "ack");
     let bets = console.expect("bets").await;
@@ -39,13 +41,28 @@ async fn dealer_deals_a_round_players_watch_and_are_paid() {
     command(&mut console, json!({"type": "close_betting"})).await;
 
     // A wrong position is refused; a mistyped card is undone.
-    let req = console.send(json!({"type": "deal", "card": "9h", "position": "banker1"})).await;
+    let req = console
+        .send(json!({"type": "deal", "card": "9h", "position": "banker1"}))
+        .await;
     assert_eq!(console.reply(req).await["code"], "wrong_position");
-    command(&mut console, json!({"type": "deal", "card": "2c", "position": "player1"})).await;
+    command(
+        &mut console,
+        json!({"type": "deal", "card": "2c", "position": "player1"}),
+    )
+    .await;
     command(&mut console, json!({"type": "undo"})).await;
     // Player 9 + K = 9 (natural), banker 3 + 4 = 7: player wins with four cards.
-    for (card, position) in [("9h", "player1"), ("3d", "banker1"), ("Ks", "player2"), ("4c", "banker2")] {
-        command(&mut console, json!({"type": "deal", "card": card, "position": position})).await;
+    for (card, position) in [
+        ("9h", "player1"),
+        ("3d", "banker1"),
+        ("Ks", "player2"),
+        ("4c", "banker2"),
+    ] {
+        command(
+            &mut console,
+            json!({"type": "deal", "card": card, "position": position}),
+        )
+        .await;
     }
     let mut seen = Vec::new();
     let result = loop {
@@ -85,14 +102,23 @@ async fn void_refunds_everyone_and_dealer_keys_open_only_their_tables() {
     assert_eq!(intruder.reply(req).await["code"], "unauthorized");
 
     let mut console = dealer(&server, "live", DEALER_KEY).await;
-    let round = command(&mut console, json!({"type": "open_round"})).await["round_id"].as_u64().unwrap();
+    let round = command(&mut console, json!({"type": "open_round"})).await["round_id"]
+        .as_u64()
+        .unwrap();
     for (i, client) in players.iter_mut().enumerate() {
         client.next_round("live").await;
-        assert_eq!(client.bet("live", round, "banker", 1_000 + i as i64 * 100, "v").await["type"], "ack");
+        assert_eq!(
+            client.bet("live", round, "banker", 1_000 + i as i64 * 100, "v").await["type"],
+            "ack"
+        );
     }
     command(&mut console, json!({"type": "close_betting"})).await;
     command(&mut console, json!({"type": "deal", "card": "5h"})).await;
-    command(&mut console, json!({"type": "void", "reason": "card dropped on the floor"})).await;
+    command(
+        &mut console,
+        json!({"type": "void", "reason": "card dropped on the floor"}),
+    )
+    .await;
     for client in &mut players {
         let void = client.expect("round_void").await;
         assert_eq!(void["reason"], "card dropped on the floor");

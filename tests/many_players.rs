@@ -19,7 +19,8 @@ async fn play(server: &Server, player: String, table: &'static str) -> (Vec<Valu
     loop {
         let msg = client.next().await.expect("closed");
         if msg["table"] == table && msg["seq"].is_u64() && msg["type"] != "ack" {
-            events.push(json!({"seq": msg["seq"], "type": msg["type"], "card": msg["card"], "outcome": msg["outcome"]}));
+            events
+                .push(json!({"seq": msg["seq"], "type": msg["type"], "card": msg["card"], "outcome": msg["outcome"]}));
         }
         if msg["type"] == "settled" && msg["round_id"] == json!(round) {
             let balance = msg["balance"]["amount"].as_i64().unwrap();
@@ -30,14 +31,19 @@ async fn play(server: &Server, player: String, table: &'static str) -> (Vec<Valu
 
 #[tokio::test]
 async fn players_share_one_stream_and_are_paid_their_own_bets() {
-    let tables = [("a", auto_table("tab-a", "baccarat", "")), ("b", auto_table("tab-b", "baccarat", ""))];
+    let tables = [
+        ("a", auto_table("tab-a", "baccarat", "")),
+        ("b", auto_table("tab-b", "baccarat", "")),
+    ];
     let server = Server::start(&tables, "");
     let server = std::sync::Arc::new(server);
     let mut tasks = Vec::new();
     for i in 0..25 {
         let server = server.clone();
         let table = if i % 5 == 0 { "tab-b" } else { "tab-a" };
-        tasks.push(tokio::spawn(async move { (table, play(&server, format!("p{i:02}"), table).await) }));
+        tasks.push(tokio::spawn(async move {
+            (table, play(&server, format!("p{i:02}"), table).await)
+        }));
     }
     let mut results = Vec::new();
     for task in tasks {
@@ -45,15 +51,25 @@ async fn players_share_one_stream_and_are_paid_their_own_bets() {
     }
     for (_, (_, balance)) in &results {
         // Each bet of 1,000 either lost, pushed (1,000 back), or won (player 2,000 / banker 1,950).
-        assert!([99_000, 100_000, 100_950, 101_000].contains(balance), "unexpected balance {balance}");
+        assert!(
+            [99_000, 100_000, 100_950, 101_000].contains(balance),
+            "unexpected balance {balance}"
+        );
     }
     // Everyone at one table saw identical events for the seqs they share.
     for table in ["tab-a", "tab-b"] {
-        let streams: Vec<&Vec<Value>> = results.iter().filter(|(t, _)| *t == table).map(|(_, (e, _))| e).collect();
+        let streams: Vec<&Vec<Value>> = results
+            .iter()
+            .filter(|(t, _)| *t == table)
+            .map(|(_, (e, _))| e)
+            .collect();
         let reference = streams.iter().max_by_key(|s| s.len()).unwrap();
         for stream in &streams {
             for event in stream.iter() {
-                let same = reference.iter().find(|r| r["seq"] == event["seq"]).expect("seq missing in reference");
+                let same = reference
+                    .iter()
+                    .find(|r| r["seq"] == event["seq"])
+                    .expect("seq missing in reference");
                 assert_eq!(same, event, "players at {table} saw different events");
             }
         }

@@ -23,15 +23,22 @@ async fn resume_replays_exactly_what_was_missed() {
     drop(mia);
 
     // Let the table move on while mia is away: the round is dealt and settled.
-    watcher.until("result", |m| m["type"] == "result" && m["round_id"] == json!(round)).await;
-    let watcher_after =
-        watcher.until("next round", |m| m["type"] == "round_open" && m["round_id"].as_u64() > Some(round)).await;
+    watcher
+        .until("result", |m| m["type"] == "result" && m["round_id"] == json!(round))
+        .await;
+    let watcher_after = watcher
+        .until("next round", |m| {
+            m["type"] == "round_open" && m["round_id"].as_u64() > Some(round)
+        })
+        .await;
 
     let mut back = Client::connect(&format!("ws://{}/v1/play?token={resume}", server.addr)).await;
     let welcome = back.expect("welcome").await;
     assert_eq!(welcome["player_id"], "mia");
     back.seqs.insert("bac".into(), last_seq);
-    let req = back.send(json!({"type": "join", "table": "bac", "last_seq": last_seq, "epoch": 1})).await;
+    let req = back
+        .send(json!({"type": "join", "table": "bac", "last_seq": last_seq, "epoch": 1}))
+        .await;
     let mut replayed = Vec::new();
     loop {
         let msg = back.next().await.unwrap();
@@ -40,18 +47,28 @@ async fn resume_replays_exactly_what_was_missed() {
             assert_eq!(msg["resumed"], true, "{msg}");
             break;
         }
-        assert_ne!(msg["type"], "snapshot", "a short absence must be replayed, not snapshotted");
+        assert_ne!(
+            msg["type"], "snapshot",
+            "a short absence must be replayed, not snapshotted"
+        );
         if msg["seq"].is_u64() {
             replayed.push(msg);
         }
     }
     // `Client::next` already asserted gap-free order from last_seq.
     assert_eq!(replayed.first().unwrap()["seq"].as_u64().unwrap(), last_seq + 1);
-    assert!(replayed.iter().any(|m| m["type"] == "result" && m["round_id"] == json!(round)));
+    assert!(replayed
+        .iter()
+        .any(|m| m["type"] == "result" && m["round_id"] == json!(round)));
     assert!(replayed.last().unwrap()["seq"].as_u64() >= watcher_after["seq"].as_u64());
     // The bet placed before the drop stood and was paid (or lost) exactly once.
     let history = server.signed("GET", "/v1/players/mia/history", "").await.1;
-    let stakes = history["transactions"].as_array().unwrap().iter().filter(|t| t["kind"] == "stake").count();
+    let stakes = history["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "stake")
+        .count();
     assert_eq!(stakes, 1);
     server.assert_conserved().await;
 }
@@ -70,7 +87,9 @@ async fn stale_epoch_gets_a_snapshot_and_newer_connection_replaces_older() {
     while nia.next().await.is_some() {}
     assert_eq!(nia.close_code, Some(4004));
 
-    let req = second.send(json!({"type": "join", "table": "bac", "last_seq": 1, "epoch": 999})).await;
+    let req = second
+        .send(json!({"type": "join", "table": "bac", "last_seq": 1, "epoch": 999}))
+        .await;
     let snapshot = second.expect("snapshot").await;
     assert!(snapshot["phase"].is_string());
     assert_eq!(second.reply(req).await["type"], "ack");

@@ -39,7 +39,11 @@ impl Handler<RegisterTable> for LobbyActor {
     type Result = ();
 
     fn handle(&mut self, msg: RegisterTable, _: &mut Self::Context) {
-        let entry = self.tables.entry(msg.config.id.clone()).or_insert(Entry { config: msg.config.clone(), addr: None, status: None });
+        let entry = self.tables.entry(msg.config.id.clone()).or_insert(Entry {
+            config: msg.config.clone(),
+            addr: None,
+            status: None,
+        });
         entry.config = msg.config;
         entry.addr = Some(msg.addr);
     }

@@ -20,7 +20,10 @@ pub struct CommandError {
 
 impl CommandError {
     pub fn new(code: &'static str, message: impl Into<String>) -> CommandError {
-        CommandError { code, message: message.into() }
+        CommandError {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -105,12 +108,21 @@ pub enum DealerAction {
     Detach,
     OpenRound,
     CloseBetting,
-    Deal { card: String, position: Option<String> },
-    Spin { pocket: u8 },
+    Deal {
+        card: String,
+        position: Option<String>,
+    },
+    Spin {
+        pocket: u8,
+    },
     Undo,
-    Burn { card: String },
+    Burn {
+        card: String,
+    },
     ChangeShoe,
-    Void { reason: String },
+    Void {
+        reason: String,
+    },
     Pause,
     Resume,
 }

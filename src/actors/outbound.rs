@@ -71,8 +71,19 @@ impl Outbound {
     /// A queue holding at most `capacity` frames.
     pub fn channel(capacity: usize) -> (Outbound, OutboundReceiver) {
         let (queue, receiver) = mpsc::channel(capacity.max(1));
-        let kill = Arc::new(Kill { fired: AtomicBool::new(false), code: AtomicU16::new(0), notify: Notify::new() });
-        (Outbound { conn: next_conn_id(), queue, kill: kill.clone() }, OutboundReceiver { queue: receiver, kill })
+        let kill = Arc::new(Kill {
+            fired: AtomicBool::new(false),
+            code: AtomicU16::new(0),
+            notify: Notify::new(),
+        });
+        (
+            Outbound {
+                conn: next_conn_id(),
+                queue,
+                kill: kill.clone(),
+            },
+            OutboundReceiver { queue: receiver, kill },
+        )
     }
 
     /// Queues a frame; a full queue closes the connection as too slow. Returns false when

@@ -47,13 +47,24 @@ pub struct SessionsActor {
 
 impl SessionsActor {
     pub fn new(launch_ttl: Duration, session_ttl: Duration) -> SessionsActor {
-        SessionsActor { sessions: HashMap::new(), launch: HashMap::new(), resume: HashMap::new(), launch_ttl, session_ttl }
+        SessionsActor {
+            sessions: HashMap::new(),
+            launch: HashMap::new(),
+            resume: HashMap::new(),
+            launch_ttl,
+            session_ttl,
+        }
     }
 
     fn evict_expired(&mut self) {
         let now = Instant::now();
         self.launch.retain(|_, (_, expires)| *expires > now);
-        let expired: Vec<String> = self.sessions.iter().filter(|(_, s)| s.expires_at <= now).map(|(id, _)| id.clone()).collect();
+        let expired: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.expires_at <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
         for id in expired {
             self.end(&id, close_code::EXPIRED);
         }
@@ -81,7 +92,10 @@ fn digest(token: &str) -> [u8; 32] {
 }
 
 fn unix_now_s() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
 impl Actor for SessionsActor {
@@ -121,18 +135,28 @@ impl Handler<CreateSession> for SessionsActor {
         let token = random_token();
         let now = Instant::now();
         let expires_at_unix_s = unix_now_s() + self.session_ttl.as_secs();
-        self.launch.insert(digest(&token), (session_id.clone(), now + self.launch_ttl));
+        self.launch
+            .insert(digest(&token), (session_id.clone(), now + self.launch_ttl));
         self.sessions.insert(
             session_id.clone(),
             Session {
-                info: SessionInfo { session_id: session_id.clone(), player: msg.player, currency: msg.currency, language: msg.language },
+                info: SessionInfo {
+                    session_id: session_id.clone(),
+                    player: msg.player,
+                    currency: msg.currency,
+                    language: msg.language,
+                },
                 expires_at: now + self.session_ttl,
                 expires_at_unix_s,
                 resume_digest: [0; 32],
                 connection: None,
             },
         );
-        Ok(Grant { token, session_id, expires_at: expires_at_unix_s })
+        Ok(Grant {
+            token,
+            session_id,
+            expires_at: expires_at_unix_s,
+        })
     }
 }
 
@@ -167,7 +191,9 @@ impl Handler<OpenSocket> for SessionsActor {
         } else {
             return Err("unauthorized");
         };
-        let Some(session) = self.sessions.get_mut(&session_id) else { return Err("unauthorized") };
+        let Some(session) = self.sessions.get_mut(&session_id) else {
+            return Err("unauthorized");
+        };
         if session.expires_at <= now {
             self.end(&session_id, close_code::EXPIRED);
             return Err("token_expired");
@@ -178,7 +204,11 @@ impl Handler<OpenSocket> for SessionsActor {
         let resume_token = random_token();
         session.resume_digest = digest(&resume_token);
         self.resume.insert(session.resume_digest, session_id);
-        Ok(Opened { info: session.info.clone(), resume_token, expires_at: session.expires_at_unix_s })
+        Ok(Opened {
+            info: session.info.clone(),
+            resume_token,
+            expires_at: session.expires_at_unix_s,
+        })
     }
 }
 
@@ -216,7 +246,12 @@ impl Handler<Revoke> for SessionsActor {
     fn handle(&mut self, msg: Revoke, _: &mut Self::Context) -> usize {
         let ids: Vec<String> = match msg {
             Revoke::Session(id) => self.sessions.contains_key(&id).then_some(id).into_iter().collect(),
-            Revoke::Player(player) => self.sessions.iter().filter(|(_, s)| s.info.player == player).map(|(id, _)| id.clone()).collect(),
+            Revoke::Player(player) => self
+                .sessions
+                .iter()
+                .filter(|(_, s)| s.info.player == player)
+                .map(|(id, _)| id.clone())
+                .collect(),
         };
         for id in &ids {
             self.end(id, close_code::REVOKED);

@@ -29,7 +29,9 @@ use crate::domain::ids::{PlayerId, RoundId};
 use crate::domain::money::Amount;
 use crate::domain::round::{Bet, BetRules, Game, Phase, Placement, Round, Spot};
 use crate::domain::shoe::Shoe;
-use crate::journal::records::{self, BetRecord, CardRecord, LedgerRecord, RoundRecord, RoundStatus, ShoeRecord, TxKind};
+use crate::journal::records::{
+    self, BetRecord, CardRecord, LedgerRecord, RoundRecord, RoundStatus, ShoeRecord, TxKind,
+};
 use crate::journal::replay::{payout_txid, refund_of, stake_txid};
 use crate::journal::{self, table_key, table_prefix, Batch, Journal, Tree};
 
@@ -108,6 +110,8 @@ pub struct TableActor {
     timer: Option<SpawnHandle>,
     recent: VecDeque<String>,
     odds_version: u64,
+    /// Rounds that recovery voided at start-up; announced as `round_void` once started.
+    voided_at_start: Vec<RoundId>,
 }
 
 pub fn now_us() -> i64 {
@@ -142,7 +146,12 @@ impl TableActor {
     ///
     /// # Errors
     /// The journal cannot be read.
-    pub fn new(config: TableConfig, journal: Journal, lobby: Addr<LobbyActor>, limits: Limits) -> Result<TableActor, journal::JournalError> {
+    pub fn new(
+        config: TableConfig,
+        journal: Journal,
+        lobby: Addr<LobbyActor>,
+        limits: Limits,
+    ) -> Result<TableActor, journal::JournalError> {
         let id = config.id.as_str().to_owned();
         let events = journal.tree(Tree::Events);
         let seq = match events.scan_prefix(table_prefix(&id)).next_back() {
@@ -153,7 +162,8 @@ impl TableActor {
             Some(entry) => journal::table_key_n(&entry?.0).unwrap_or(0),
             None => 0,
         };
-        let unseen = Composition::decks(config.decks.clamp(1, crate::domain::cards::DECKS_MAX)).unwrap_or(Composition::from_counts([0; 13]));
+        let unseen = Composition::decks(config.decks.clamp(1, crate::domain::cards::DECKS_MAX))
+            .unwrap_or(Composition::from_counts([0; 13]));
         Ok(TableActor {
             config,
             journal,
@@ -177,7 +187,96 @@ impl TableActor {
             timer: None,
             recent: VecDeque::new(),
             odds_version: 0,
-        })
+            voided_at_start: Vec::new(),
+        }
+        .with_unrevealed_shoe())
+    }
+
+    pub fn announce_voids(&mut self, rounds: Vec<RoundId>) {
+        self.voided_at_start = rounds;
+    }
+
+    /// Picks up the shoe a stop interrupted: its seed is still secret and its order is fixed
+    /// by what was committed, so dealing continues at the same card. Roulette spins and
+    /// shoes that cannot be rebuilt are revealed at start instead (see `started`).
+    fn with_unrevealed_shoe(mut self) -> TableActor {
+        let id = self.config.id.as_str().to_owned();
+        let key = table_key(&id, self.shoe_nonce);
+        let secret = self.journal.tree(Tree::Secrets).get(&key).ok().flatten();
+        let record = self.journal.tree(Tree::Shoes).get(&key).ok().flatten();
+        let (Some(secret), Some(record)) = (secret, record) else {
+            return self;
+        };
+        let Ok(seed) = std::str::from_utf8(&secret)
+            .map_err(|_| ())
+            .and_then(|hex| ServerSeed::from_hex(hex).map_err(|_| ()))
+        else {
+            return self;
+        };
+        let Ok(record) = records::decode::<ShoeRecord>("shoes", &record) else {
+            return self;
+        };
+        let mut shoe = ShoeState {
+            nonce: record.nonce,
+            seed,
+            commit: record.commit,
+            client_seeds: Vec::new(),
+            cards: None,
+            key: None,
+        };
+        if let Some(client_seed) = record.client_seed {
+            let key = fair::shuffle_key(&shoe.seed, &client_seed, shoe.nonce);
+            shoe.key = Some(key);
+            if self.config.game != Game::Roulette {
+                let Ok(cards) = fair::shuffled_shoe(self.config.decks, &key) else {
+                    return self;
+                };
+                let position = self.last_shoe_position(shoe.nonce);
+                let mut unseen = Composition::decks(self.config.decks).unwrap_or(self.unseen);
+                let _ = unseen.remove_all(&cards[..position.min(cards.len())]);
+                self.unseen = unseen;
+                shoe.cards = Some(Shoe::at_position(
+                    cards,
+                    self.config.cut_cards_from_end as usize,
+                    position,
+                ));
+            }
+            // The client seeds were combined already; keep them for the reveal.
+            if !client_seed.is_empty() {
+                shoe.client_seeds = client_seed
+                    .split(fair::CLIENT_SEED_SEPARATOR)
+                    .map(str::to_owned)
+                    .collect();
+            }
+        }
+        tracing::info!(table = %self.config.id, shoe = shoe.nonce, position = shoe.cards.as_ref().map(Shoe::position), "continuing the interrupted shoe");
+        self.shoe = Some(shoe);
+        self
+    }
+
+    /// The shoe position after the last card of shoe `nonce` found in the event stream.
+    fn last_shoe_position(&self, nonce: u64) -> usize {
+        /// Events searched backwards; a shoe's last card is never far from the stream's end.
+        const SCAN_MAX: usize = 100_000;
+        for entry in self
+            .journal
+            .tree(Tree::Events)
+            .scan_prefix(table_prefix(self.id()))
+            .rev()
+            .take(SCAN_MAX)
+        {
+            let Ok((_, value)) = entry else { break };
+            let Ok(event) = serde_json::from_slice::<Value>(&value) else {
+                continue;
+            };
+            if event["type"] == "card" && event["shoe"] == json!(nonce) {
+                return event["shoe_pos"].as_u64().unwrap_or(0) as usize;
+            }
+            if event["type"] == "round_open" && event["shoe"].as_u64().is_some_and(|n| n < nonce) {
+                break;
+            }
+        }
+        0
     }
 
     fn id(&self) -> &str {
@@ -201,7 +300,13 @@ impl TableActor {
 
     /// Assigns seqs to `events`, journals them with `batch`, and delivers them (then runs
     /// `then`) once durable.
-    fn emit(&mut self, ctx: &mut Context<Self>, events: Vec<(&'static str, Value)>, mut batch: Batch, then: Option<Then>) {
+    fn emit(
+        &mut self,
+        ctx: &mut Context<Self>,
+        events: Vec<(&'static str, Value)>,
+        mut batch: Batch,
+        then: Option<Then>,
+    ) {
         let ts = now_us();
         let mut frames = Vec::with_capacity(events.len());
         for (kind, body) in events {
@@ -225,7 +330,12 @@ impl TableActor {
     fn submit(&mut self, ctx: &mut Context<Self>, batch: Batch, frames: Vec<(u64, ByteString)>, then: Option<Then>) {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
-        self.outbox.push_back(OutboxEntry { ticket, durable: false, frames, then });
+        self.outbox.push_back(OutboxEntry {
+            ticket,
+            durable: false,
+            frames,
+            then,
+        });
         match self.journal.submit_waiting(batch) {
             Ok(durable) => {
                 ctx.spawn(journal::wait(durable).into_actor(self).map(move |result, act, ctx| {
@@ -297,7 +407,11 @@ impl TableActor {
 
     fn report_status(&self) {
         let (phase, round_id, closes_at) = match &self.live {
-            Some(live) => (phase_name(live.round.phase), Some(live.round.id), Some(live.round.closes_at_us)),
+            Some(live) => (
+                phase_name(live.round.phase),
+                Some(live.round.id),
+                Some(live.round.closes_at_us),
+            ),
             None if self.paused => ("paused", None, None),
             None => ("waiting", None, None),
         };
@@ -314,7 +428,12 @@ impl TableActor {
         });
     }
 
-    fn schedule(&mut self, ctx: &mut Context<Self>, after_ms: u64, step: fn(&mut TableActor, &mut Context<TableActor>)) {
+    fn schedule(
+        &mut self,
+        ctx: &mut Context<Self>,
+        after_ms: u64,
+        step: fn(&mut TableActor, &mut Context<TableActor>),
+    ) {
         if let Some(handle) = self.timer.take() {
             ctx.cancel_future(handle);
         }
@@ -345,7 +464,10 @@ impl TableActor {
         let round_id = RoundId(self.journal.generate_id().map_err(|e| internal(&e))?);
         let opened_at_us = now_us();
         let closes_at_us = opened_at_us + (self.config.bet_window_ms as i64) * 1000;
-        let rules = blackjack::Rules { dealer_hits_soft_17: self.config.dealer_hits_soft_17, ..Default::default() };
+        let rules = blackjack::Rules {
+            dealer_hits_soft_17: self.config.dealer_hits_soft_17,
+            ..Default::default()
+        };
         let round = Round::open(round_id, self.config.game, closes_at_us, rules);
         let commit = self.shoe.as_ref().map(|s| s.commit.clone());
         let record = RoundRecord {
@@ -413,7 +535,14 @@ impl TableActor {
             server_seed: None,
         };
         batch.insert(Tree::Shoes, key, records::encode(&record));
-        self.shoe = Some(ShoeState { nonce, seed, commit, client_seeds: Vec::new(), cards: None, key: None });
+        self.shoe = Some(ShoeState {
+            nonce,
+            seed,
+            commit,
+            client_seeds: Vec::new(),
+            cards: None,
+            key: None,
+        });
         if let Ok(full) = Composition::decks(self.config.decks) {
             self.unseen = full;
         }
@@ -464,13 +593,22 @@ impl TableActor {
                     client_seed: Some(client_seed),
                     server_seed: None,
                 };
-                batch.insert(Tree::Shoes, table_key(self.config.id.as_str(), shoe.nonce), records::encode(&record));
+                batch.insert(
+                    Tree::Shoes,
+                    table_key(self.config.id.as_str(), shoe.nonce),
+                    records::encode(&record),
+                );
             }
             if let Some(live) = self.live.as_mut() {
                 live.shoe_start = shoe.cards.as_ref().map(Shoe::position);
             }
         }
-        self.emit(ctx, vec![("bets_closed", json!({"round_id": round_id, "bets": bets}))], batch, None);
+        self.emit(
+            ctx,
+            vec![("bets_closed", json!({"round_id": round_id, "bets": bets}))],
+            batch,
+            None,
+        );
         if let Some((req, out)) = reply {
             out.send(ack(req, json!({"round_id": round_id})));
         }
@@ -500,7 +638,9 @@ impl TableActor {
 
     fn auto_deal(&mut self, ctx: &mut Context<Self>) {
         if self.config.game == Game::Roulette {
-            let Some(key) = self.shoe.as_ref().and_then(|s| s.key) else { return };
+            let Some(key) = self.shoe.as_ref().and_then(|s| s.key) else {
+                return;
+            };
             let pocket = fair::roulette_pocket(&key);
             if let Err(error) = self.land_ball(ctx, pocket) {
                 tracing::error!(table = %self.config.id, error = %error.message, "auto spin failed");
@@ -523,7 +663,15 @@ impl TableActor {
         let to = live.round.deal_card(card, position)?;
         let round_id = live.round.id;
         let _ = self.unseen.remove(card.rank);
-        let mut events = vec![("card", json!({"round_id": round_id, "to": to, "card": card}))];
+        let mut event = json!({"round_id": round_id, "to": to, "card": card});
+        if let Some(shoe) = &self.shoe {
+            if let Some(cards) = &shoe.cards {
+                // Where the committed shoe stands: lets a restart continue from the same card.
+                event["shoe"] = json!(shoe.nonce);
+                event["shoe_pos"] = json!(cards.position());
+            }
+        }
+        let mut events = vec![("card", event)];
         if let Some(odds) = self.live.as_ref().and_then(|l| l.round.odds(&self.unseen)) {
             self.odds_version += 1;
             let mut body = serde_json::to_value(&odds).unwrap_or_default();
@@ -540,24 +688,36 @@ impl TableActor {
         let live = self.live.as_mut().ok_or(RuleError::NoCardExpected)?;
         live.round.land_ball(pocket)?;
         let round_id = live.round.id;
-        self.emit(ctx, vec![("ball", json!({"round_id": round_id, "pocket": pocket}))], Batch::new(), None);
+        self.emit(
+            ctx,
+            vec![("ball", json!({"round_id": round_id, "pocket": pocket}))],
+            Batch::new(),
+            None,
+        );
         self.after_change(ctx);
         Ok(())
     }
 
     fn ask_decision(&mut self, ctx: &mut Context<Self>) {
         let Some(live) = self.live.as_mut() else { return };
-        let Some((seat, hand)) = live.round.awaiting_decision() else { return };
+        let Some((seat, hand)) = live.round.awaiting_decision() else {
+            return;
+        };
         let deadline = now_us() + self.config.decision_ms as i64 * 1000;
         live.decision_deadline_us = Some(deadline);
         let actions: Vec<String> = match &live.round.deal {
-            crate::domain::round::Deal::Blackjack(Some(bj)) => bj.legal_actions().iter().map(ToString::to_string).collect(),
+            crate::domain::round::Deal::Blackjack(Some(bj)) => {
+                bj.legal_actions().iter().map(ToString::to_string).collect()
+            }
             _ => Vec::new(),
         };
         let round_id = live.round.id;
         self.emit(
             ctx,
-            vec![("decision", json!({"round_id": round_id, "seat": seat, "hand": hand, "deadline": deadline, "actions": actions}))],
+            vec![(
+                "decision",
+                json!({"round_id": round_id, "seat": seat, "hand": hand, "deadline": deadline, "actions": actions}),
+            )],
             Batch::new(),
             None,
         );
@@ -571,12 +731,17 @@ impl TableActor {
             ctx.run_later(PENDING_RETRY, |act, ctx| act.decision_timeout(ctx));
             return;
         }
-        let Some((seat, hand)) = live.round.awaiting_decision() else { return };
+        let Some((seat, hand)) = live.round.awaiting_decision() else {
+            return;
+        };
         if live.round.act(seat, hand, blackjack::Action::Stand).is_ok() {
             let round_id = live.round.id;
             self.emit(
                 ctx,
-                vec![("action", json!({"round_id": round_id, "seat": seat, "hand": hand, "action": "stand", "auto": true}))],
+                vec![(
+                    "action",
+                    json!({"round_id": round_id, "seat": seat, "hand": hand, "action": "stand", "auto": true}),
+                )],
                 Batch::new(),
                 None,
             );
@@ -623,7 +788,9 @@ impl TableActor {
             ctx,
             vec![("result", result)],
             batch,
-            Some(Box::new(move |act, ctx| act.pay_out(ctx, record, payouts, settle_started))),
+            Some(Box::new(move |act, ctx| {
+                act.pay_out(ctx, record, payouts, settle_started)
+            })),
         );
     }
 
@@ -639,7 +806,9 @@ impl TableActor {
         let ts = now_us();
         let mut credits = Vec::new();
         for payout in payouts.iter().filter(|p| p.payout.is_positive()) {
-            let Some((wallet, session)) = live.wallets.get(&payout.player) else { continue };
+            let Some((wallet, session)) = live.wallets.get(&payout.player) else {
+                continue;
+            };
             let credit = LedgerRecord {
                 v: records::RECORD_VERSION,
                 txid: payout_txid(round_id, payout.bet_id.as_str()),
@@ -705,14 +874,23 @@ impl TableActor {
         round_id: RoundId,
     ) {
         for caller in self.subscribers.values() {
-            let Some(balance) = balances.get(&caller.player) else { continue };
+            let Some(balance) = balances.get(&caller.player) else {
+                continue;
+            };
             let mine: Vec<Value> = payouts
                 .iter()
                 .filter(|p| p.player == caller.player)
                 .map(|p| json!({"bet_id": p.bet_id, "spot": p.spot, "amount": p.amount, "payout": p.payout}))
                 .collect();
-            let amount = balance.as_ref().and_then(|b| b.get(&caller.currency).copied()).unwrap_or_default();
-            let won: i64 = payouts.iter().filter(|p| p.player == caller.player).map(|p| p.payout.minor()).sum();
+            let amount = balance
+                .as_ref()
+                .and_then(|b| b.get(&caller.currency).copied())
+                .unwrap_or_default();
+            let won: i64 = payouts
+                .iter()
+                .filter(|p| p.player == caller.player)
+                .map(|p| p.payout.minor())
+                .sum();
             caller.out.send(frame(&json!({
                 "type": "settled",
                 "table": self.config.id,
@@ -728,7 +906,11 @@ impl TableActor {
     fn end_round(&mut self, ctx: &mut Context<Self>) {
         self.live = None;
         let shoe_done = self.config.game == Game::Roulette
-            || self.shoe.as_ref().and_then(|s| s.cards.as_ref()).is_some_and(Shoe::past_cut);
+            || self
+                .shoe
+                .as_ref()
+                .and_then(|s| s.cards.as_ref())
+                .is_some_and(Shoe::past_cut);
         if shoe_done && self.is_auto() {
             self.reveal(ctx);
         }
@@ -778,7 +960,10 @@ impl TableActor {
             return;
         };
         if live.settling {
-            reply_error(reply, RuleError::WrongPhase("the round is already settling".into()).into());
+            reply_error(
+                reply,
+                RuleError::WrongPhase("the round is already settling".into()).into(),
+            );
             return;
         }
         if live.round.has_pending_bets() {
@@ -815,11 +1000,25 @@ impl TableActor {
         let mut refunds = Vec::new();
         let mut extras: HashMap<u8, u32> = HashMap::new();
         for bet in &live.round.bets {
-            let Some((wallet, session)) = live.wallets.get(&bet.player) else { continue };
-            let stake = self.stake_record(bet, round_id, session, bet.amount, stake_txid(round_id, bet.bet_id.as_str()), ts);
+            let Some((wallet, session)) = live.wallets.get(&bet.player) else {
+                continue;
+            };
+            let stake = self.stake_record(
+                bet,
+                round_id,
+                session,
+                bet.amount,
+                stake_txid(round_id, bet.bet_id.as_str()),
+                ts,
+            );
             refunds.push(wallet.send(Credit(refund_of(&stake, ts))));
             // Blackjack doubles and splits were separate stakes of the same seat.
-            for (seat, extra) in live.round.extra_stakes.iter().filter(|(seat, _)| Some(*seat) == bet.seat) {
+            for (seat, extra) in live
+                .round
+                .extra_stakes
+                .iter()
+                .filter(|(seat, _)| Some(*seat) == bet.seat)
+            {
                 let n = extras.entry(*seat).or_default();
                 *n += 1;
                 let txid = format!("{}/x{n}", stake_txid(round_id, bet.bet_id.as_str()));
@@ -835,7 +1034,15 @@ impl TableActor {
         }));
     }
 
-    fn stake_record(&self, bet: &Bet, round_id: RoundId, session: &str, amount: Amount, txid: String, ts: i64) -> LedgerRecord {
+    fn stake_record(
+        &self,
+        bet: &Bet,
+        round_id: RoundId,
+        session: &str,
+        amount: Amount,
+        txid: String,
+        ts: i64,
+    ) -> LedgerRecord {
         LedgerRecord {
             v: records::RECORD_VERSION,
             txid,
@@ -866,7 +1073,11 @@ impl TableActor {
             shoe_nonce: self.shoe.as_ref().map(|s| s.nonce),
             shoe_start: live.shoe_start,
             commit: self.shoe.as_ref().map(|s| s.commit.clone()),
-            cards: round.cards().into_iter().map(|(position, card)| CardRecord { position, card }).collect(),
+            cards: round
+                .cards()
+                .into_iter()
+                .map(|(position, card)| CardRecord { position, card })
+                .collect(),
             pocket: match &round.deal {
                 crate::domain::round::Deal::Roulette(spin) => spin.pocket(),
                 _ => None,
@@ -896,7 +1107,11 @@ impl TableActor {
                 if let Some(pocket) = map.get("pocket") {
                     pocket.to_string()
                 } else if let Some(winner) = map.get("winner").and_then(Value::as_str) {
-                    winner.chars().next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default()
+                    winner
+                        .chars()
+                        .next()
+                        .map(|c| c.to_ascii_uppercase().to_string())
+                        .unwrap_or_default()
                 } else if let Some(total) = map.get("dealer_total") {
                     total.to_string()
                 } else {
@@ -958,16 +1173,28 @@ impl TableActor {
                 .collect::<Vec<_>>());
         }
         caller.out.send(frame(&body));
-        caller.out.send(ack(join.req, json!({"table": self.config.id, "seq": self.delivered_seq, "epoch": self.epoch})));
+        caller.out.send(ack(
+            join.req,
+            json!({"table": self.config.id, "seq": self.delivered_seq, "epoch": self.epoch}),
+        ));
     }
 
     /// Events after `last_seq`, from memory or the journal; `None` when a snapshot is needed.
     fn missed_since(&self, last_seq: u64) -> Option<Vec<ByteString>> {
-        if last_seq > self.delivered_seq || self.delivered_seq - last_seq > REPLAY_MAX {
+        // A replay must fit the socket's queue with room for live events, or the client
+        // would be closed as too slow; further behind than that gets a snapshot.
+        let replay_max = REPLAY_MAX.min(self.limits.socket_queue_max as u64 / 2);
+        if last_seq > self.delivered_seq || self.delivered_seq - last_seq > replay_max {
             return None;
         }
         if self.history.front().is_some_and(|(first, _)| *first <= last_seq + 1) {
-            return Some(self.history.iter().filter(|(seq, _)| *seq > last_seq).map(|(_, f)| f.clone()).collect());
+            return Some(
+                self.history
+                    .iter()
+                    .filter(|(seq, _)| *seq > last_seq)
+                    .map(|(_, f)| f.clone())
+                    .collect(),
+            );
         }
         let from = table_key(self.id(), last_seq + 1);
         let to = table_key(self.id(), self.delivered_seq);
@@ -1008,6 +1235,22 @@ impl Actor for TableActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.limits.mailbox_max);
         tracing::info!(table = %self.config.id, game = self.game_label(), seq = self.seq, "table started");
+        let voids: Vec<(&'static str, Value)> = std::mem::take(&mut self.voided_at_start)
+            .into_iter()
+            .map(|round_id| {
+                (
+                    "round_void",
+                    json!({"round_id": round_id, "reason": "server restarted during the round"}),
+                )
+            })
+            .collect();
+        if !voids.is_empty() {
+            self.emit(ctx, voids, Batch::new(), None);
+        }
+        // A roulette spin is one round: its round was voided, so its seed can be shown now.
+        if self.config.game == Game::Roulette && self.shoe.is_some() {
+            self.reveal(ctx);
+        }
         self.report_status();
         if self.is_auto() {
             if let Err(error) = self.open_round(ctx) {
@@ -1030,7 +1273,10 @@ impl Handler<Join> for TableActor {
                 for frame in missed {
                     join.caller.out.send(frame);
                 }
-                join.caller.out.send(ack(join.req, json!({"table": self.config.id, "seq": self.delivered_seq, "epoch": self.epoch, "resumed": true})));
+                join.caller.out.send(ack(
+                    join.req,
+                    json!({"table": self.config.id, "seq": self.delivered_seq, "epoch": self.epoch, "resumed": true}),
+                ));
                 return;
             }
         }
@@ -1056,7 +1302,14 @@ impl Handler<PlaceBet> for TableActor {
     type Result = ();
 
     fn handle(&mut self, msg: PlaceBet, ctx: &mut Self::Context) {
-        let PlaceBet { req, caller, round_id, spot, amount, bet_id } = msg;
+        let PlaceBet {
+            req,
+            caller,
+            round_id,
+            spot,
+            amount,
+            bet_id,
+        } = msg;
         let out = caller.out.clone();
         let refuse = |error: CommandError| {
             crate::telemetry::bet_rejected(error.code);
@@ -1097,17 +1350,33 @@ impl Handler<PlaceBet> for TableActor {
             Ok(Placement::New) => {}
             Ok(Placement::Repeat { confirmed: true }) => {
                 let seat = live.round.seat_of(&caller.player);
-                out.send(ack(req, json!({"bet_id": bet_id, "round_id": round_id, "seat": seat, "repeat": true})));
+                out.send(ack(
+                    req,
+                    json!({"bet_id": bet_id, "round_id": round_id, "seat": seat, "repeat": true}),
+                ));
                 return;
             }
             // The first attempt's ack is on its way.
             Ok(Placement::Repeat { confirmed: false }) => return,
             Err(error) => return refuse(error.into()),
         }
-        live.wallets.insert(caller.player.clone(), (caller.wallet.clone(), caller.session_id.clone()));
-        let seat = live.round.seat_of(&caller.player).filter(|_| spot == Spot::BlackjackMain);
+        live.wallets.insert(
+            caller.player.clone(),
+            (caller.wallet.clone(), caller.session_id.clone()),
+        );
+        let seat = live
+            .round
+            .seat_of(&caller.player)
+            .filter(|_| spot == Spot::BlackjackMain);
         let placed = live.round.bets.last().cloned().expect("just placed");
-        let stake = self.stake_record(&placed, round_id, &caller.session_id, Amount(amount), stake_txid(round_id, bet_id.as_str()), now_us());
+        let stake = self.stake_record(
+            &placed,
+            round_id,
+            &caller.session_id,
+            Amount(amount),
+            stake_txid(round_id, bet_id.as_str()),
+            now_us(),
+        );
         let game = self.game_label();
         ctx.spawn(caller.wallet.send(Debit(stake)).into_actor(self).map(move |result, act, _| {
             let Some(live) = act.live.as_mut().filter(|l| l.round.id == round_id) else { return };
@@ -1153,7 +1422,12 @@ impl TableActor {
         }
         let currencies: BTreeMap<String, Value> = by_currency
             .into_iter()
-            .map(|(currency, (staked, max_return, spots))| (currency, json!({"staked": staked, "max_return": max_return, "spots": spots})))
+            .map(|(currency, (staked, max_return, spots))| {
+                (
+                    currency,
+                    json!({"staked": staked, "max_return": max_return, "spots": spots}),
+                )
+            })
             .collect();
         let body = frame(&json!({
             "type": "bets",
@@ -1170,7 +1444,13 @@ impl Handler<Act> for TableActor {
     type Result = ();
 
     fn handle(&mut self, msg: Act, ctx: &mut Self::Context) {
-        let Act { req, caller, round_id, hand, action } = msg;
+        let Act {
+            req,
+            caller,
+            round_id,
+            hand,
+            action,
+        } = msg;
         let out = caller.out.clone();
         let refuse = |error: CommandError| {
             out.send(error_frame(req, &error));
@@ -1179,14 +1459,18 @@ impl Handler<Act> for TableActor {
             Ok(action) => action,
             Err(error) => return refuse(CommandError::from(error)),
         };
-        let Some(live) = self.live.as_mut() else { return refuse(RuleError::NotYourTurn.into()) };
+        let Some(live) = self.live.as_mut() else {
+            return refuse(RuleError::NotYourTurn.into());
+        };
         if live.round.id != round_id {
             return refuse(RuleError::WrongRound.into());
         }
         if live.decision_in_flight {
             return refuse(CommandError::new("busy", "a decision is already being applied"));
         }
-        let Some(seat) = live.round.seat_of(&caller.player) else { return refuse(RuleError::NotYourTurn.into()) };
+        let Some(seat) = live.round.seat_of(&caller.player) else {
+            return refuse(RuleError::NotYourTurn.into());
+        };
         let extra = match live.round.extra_stake(seat, hand, action) {
             Ok(extra) => extra,
             Err(error) => return refuse(error.into()),
@@ -1194,31 +1478,52 @@ impl Handler<Act> for TableActor {
         if !extra.is_positive() {
             return self.apply_action(ctx, req, out, seat, hand, action);
         }
-        let Some(bet) = live.round.player_at_seat(seat).cloned() else { return refuse(RuleError::NotYourTurn.into()) };
+        let Some(bet) = live.round.player_at_seat(seat).cloned() else {
+            return refuse(RuleError::NotYourTurn.into());
+        };
         live.extra_stakes += 1;
         live.decision_in_flight = true;
         let txid = format!("{}/x{}", stake_txid(round_id, bet.bet_id.as_str()), live.extra_stakes);
         let stake = self.stake_record(&bet, round_id, &caller.session_id, extra, txid, now_us());
-        ctx.spawn(caller.wallet.send(Debit(stake)).into_actor(self).map(move |result, act, ctx| {
-            let Some(live) = act.live.as_mut().filter(|l| l.round.id == round_id) else { return };
-            live.decision_in_flight = false;
-            match result {
-                Ok(Ok(_)) => act.apply_action(ctx, req, out, seat, hand, action),
-                Ok(Err(error)) => {
-                    live.extra_stakes -= 1;
-                    out.send(error_frame(req, &CommandError::new(error.code(), error.to_string())));
-                }
-                Err(_) => {
-                    live.extra_stakes -= 1;
-                    out.send(error_frame(req, &CommandError::new("busy", "the wallet is busy; retry")));
-                }
-            }
-        }));
+        ctx.spawn(
+            caller
+                .wallet
+                .send(Debit(stake))
+                .into_actor(self)
+                .map(move |result, act, ctx| {
+                    let Some(live) = act.live.as_mut().filter(|l| l.round.id == round_id) else {
+                        return;
+                    };
+                    live.decision_in_flight = false;
+                    match result {
+                        Ok(Ok(_)) => act.apply_action(ctx, req, out, seat, hand, action),
+                        Ok(Err(error)) => {
+                            live.extra_stakes -= 1;
+                            out.send(error_frame(req, &CommandError::new(error.code(), error.to_string())));
+                        }
+                        Err(_) => {
+                            live.extra_stakes -= 1;
+                            out.send(error_frame(
+                                req,
+                                &CommandError::new("busy", "the wallet is busy; retry"),
+                            ));
+                        }
+                    }
+                }),
+        );
     }
 }
 
 impl TableActor {
-    fn apply_action(&mut self, ctx: &mut Context<Self>, req: Option<u64>, out: Outbound, seat: u8, hand: u8, action: blackjack::Action) {
+    fn apply_action(
+        &mut self,
+        ctx: &mut Context<Self>,
+        req: Option<u64>,
+        out: Outbound,
+        seat: u8,
+        hand: u8,
+        action: blackjack::Action,
+    ) {
         let Some(live) = self.live.as_mut() else { return };
         if let Err(error) = live.round.act(seat, hand, action) {
             out.send(error_frame(req, &error.into()));
@@ -1230,11 +1535,17 @@ impl TableActor {
         }
         self.emit(
             ctx,
-            vec![("action", json!({"round_id": round_id, "seat": seat, "hand": hand, "action": action.to_string()}))],
+            vec![(
+                "action",
+                json!({"round_id": round_id, "seat": seat, "hand": hand, "action": action.to_string()}),
+            )],
             Batch::new(),
             None,
         );
-        self.send_after_pending(out, ack(req, json!({"round_id": round_id, "action": action.to_string()})));
+        self.send_after_pending(
+            out,
+            ack(req, json!({"round_id": round_id, "action": action.to_string()})),
+        );
         self.after_change(ctx);
     }
 }
@@ -1245,14 +1556,20 @@ impl Handler<ClientSeed> for TableActor {
     fn handle(&mut self, msg: ClientSeed, _: &mut Self::Context) {
         let out = &msg.caller.out;
         if let Err(error) = fair::validate_client_seed(&msg.seed) {
-            out.send(error_frame(msg.req, &CommandError::new("bad_request", error.to_string())));
+            out.send(error_frame(
+                msg.req,
+                &CommandError::new("bad_request", error.to_string()),
+            ));
             return;
         }
         let betting = self.live.as_ref().is_some_and(|l| l.round.phase == Phase::Betting);
         match self.shoe.as_mut() {
             Some(shoe) if betting && shoe.key.is_none() => {
                 if shoe.client_seeds.len() >= 64 {
-                    out.send(error_frame(msg.req, &CommandError::new("rate_limited", "this shoe has enough client seeds")));
+                    out.send(error_frame(
+                        msg.req,
+                        &CommandError::new("rate_limited", "this shoe has enough client seeds"),
+                    ));
                     return;
                 }
                 shoe.client_seeds.push(msg.seed);
@@ -1261,7 +1578,10 @@ impl Handler<ClientSeed> for TableActor {
             _ => {
                 out.send(error_frame(
                     msg.req,
-                    &CommandError::new("betting_closed", "client seeds are taken while a new shoe's first round is betting"),
+                    &CommandError::new(
+                        "betting_closed",
+                        "client seeds are taken while a new shoe's first round is betting",
+                    ),
                 ));
             }
         }
@@ -1303,7 +1623,9 @@ impl Handler<DealerCommand> for TableActor {
                 self.dealers.remove(&out.conn);
             }
             DealerAction::OpenRound => {
-                let result = self.open_round(ctx).map(|()| json!({"round_id": self.live.as_ref().map(|l| l.round.id)}));
+                let result = self
+                    .open_round(ctx)
+                    .map(|()| json!({"round_id": self.live.as_ref().map(|l| l.round.id)}));
                 done(&out, result);
             }
             DealerAction::CloseBetting => self.close_betting(ctx, Some((req, out))),
@@ -1332,16 +1654,32 @@ impl Handler<DealerCommand> for TableActor {
                         if let Some(cards) = self.shoe.as_mut().and_then(|s| s.cards.as_mut()) {
                             cards.undraw();
                         }
-                        self.emit(ctx, vec![("card_undone", json!({"round_id": round_id, "position": position, "card": card}))], Batch::new(), None);
-                        done(&out, Ok(json!({"round_id": round_id, "next_position": self.live.as_ref().and_then(|l| l.round.next_position())})));
+                        self.emit(
+                            ctx,
+                            vec![(
+                                "card_undone",
+                                json!({"round_id": round_id, "position": position, "card": card}),
+                            )],
+                            Batch::new(),
+                            None,
+                        );
+                        done(
+                            &out,
+                            Ok(
+                                json!({"round_id": round_id, "next_position": self.live.as_ref().and_then(|l| l.round.next_position())}),
+                            ),
+                        );
                     }
                     Err(error) => done(&out, Err(error)),
                 }
             }
             DealerAction::Burn { card } => {
-                let result = card.parse::<Card>().map_err(|e| CommandError::from(RuleError::from(e))).map(|card| {
-                    let _ = self.unseen.remove(card.rank);
-                });
+                let result = card
+                    .parse::<Card>()
+                    .map_err(|e| CommandError::from(RuleError::from(e)))
+                    .map(|card| {
+                        let _ = self.unseen.remove(card.rank);
+                    });
                 if result.is_ok() {
                     self.emit(ctx, vec![("burn", json!({"round_id": round_id}))], Batch::new(), None);
                 }
@@ -1349,7 +1687,10 @@ impl Handler<DealerCommand> for TableActor {
             }
             DealerAction::ChangeShoe => {
                 if self.live.is_some() {
-                    done(&out, Err(RuleError::WrongPhase("change the shoe between rounds".into()).into()));
+                    done(
+                        &out,
+                        Err(RuleError::WrongPhase("change the shoe between rounds".into()).into()),
+                    );
                 } else {
                     if let Ok(full) = Composition::decks(self.config.decks) {
                         self.unseen = full;
@@ -1357,7 +1698,12 @@ impl Handler<DealerCommand> for TableActor {
                     if self.shoe.is_some() && self.is_auto() {
                         self.reveal(ctx);
                     }
-                    self.emit(ctx, vec![("shoe_changed", json!({"decks": self.config.decks}))], Batch::new(), None);
+                    self.emit(
+                        ctx,
+                        vec![("shoe_changed", json!({"decks": self.config.decks}))],
+                        Batch::new(),
+                        None,
+                    );
                     done(&out, Ok(json!({})));
                 }
             }

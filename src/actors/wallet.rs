@@ -73,9 +73,17 @@ impl WalletState {
     /// The record would overflow or make a balance negative: the ledger is inconsistent.
     pub fn replay(&mut self, record: LedgerRecord) -> Result<(), String> {
         let balance = self.balances.entry(record.currency).or_default();
-        let next = Amount(balance.minor().checked_add(record.signed_amount()).ok_or("balance overflow")?);
+        let next = Amount(
+            balance
+                .minor()
+                .checked_add(record.signed_amount())
+                .ok_or("balance overflow")?,
+        );
         if next.minor() < 0 {
-            return Err(format!("balance of {} in {} goes negative at {}", record.player, record.currency, record.txid));
+            return Err(format!(
+                "balance of {} in {} goes negative at {}",
+                record.player, record.currency, record.txid
+            ));
         }
         *balance = next;
         self.applied.insert(record.txid.clone(), record);
@@ -101,7 +109,11 @@ impl WalletActor {
     }
 
     /// Applies a movement in memory and journals it; the future resolves once durable.
-    fn apply(&mut self, record: LedgerRecord, ctx: &mut Context<Self>) -> ResponseActFuture<Self, Result<Amount, WalletError>> {
+    fn apply(
+        &mut self,
+        record: LedgerRecord,
+        ctx: &mut Context<Self>,
+    ) -> ResponseActFuture<Self, Result<Amount, WalletError>> {
         if let Some(existing) = self.state.applied.get(&record.txid) {
             let result = if !existing.same_movement(&record) {
                 Err(WalletError::DuplicateTransaction)
@@ -123,7 +135,11 @@ impl WalletActor {
             return Box::pin(fut::ready(Err(WalletError::InsufficientFunds)));
         }
         let mut batch = Batch::new();
-        batch.insert(Tree::Ledger, records::ledger_key(&record.player, &record.txid), records::encode(&record));
+        batch.insert(
+            Tree::Ledger,
+            records::ledger_key(&record.player, &record.txid),
+            records::encode(&record),
+        );
         let durable = match self.journal.submit(batch) {
             Ok(durable) => durable,
             Err(error) => return Box::pin(fut::ready(Err(error.into()))),
@@ -152,8 +168,9 @@ impl WalletActor {
         if self.watchers.is_empty() {
             return;
         }
-        let frame: bytestring::ByteString =
-            json!({"type": "balance", "amount": amount, "currency": currency}).to_string().into();
+        let frame: bytestring::ByteString = json!({"type": "balance", "amount": amount, "currency": currency})
+            .to_string()
+            .into();
         self.watchers.retain(|_, out| out.send(frame.clone()));
     }
 }
@@ -220,7 +237,12 @@ pub struct BankActor {
 
 impl BankActor {
     pub fn new(journal: Journal, dormant: HashMap<PlayerId, WalletState>, mailbox_max: usize) -> BankActor {
-        BankActor { journal, wallets: HashMap::new(), dormant, mailbox_max }
+        BankActor {
+            journal,
+            wallets: HashMap::new(),
+            dormant,
+            mailbox_max,
+        }
     }
 }
 

@@ -252,10 +252,16 @@ impl Composition {
     /// [`CardError::BadDeckCount`] for zero decks or more than [`DECKS_MAX`].
     pub fn decks(decks: u32) -> Result<Composition, CardError> {
         if decks == 0 || decks > DECKS_MAX {
-            return Err(CardError::BadDeckCount { got: decks, max: DECKS_MAX });
+            return Err(CardError::BadDeckCount {
+                got: decks,
+                max: DECKS_MAX,
+            });
         }
         let per_rank = (decks * 4) as u16;
-        Ok(Composition { counts: [per_rank; 13], total: per_rank * 13 })
+        Ok(Composition {
+            counts: [per_rank; 13],
+            total: per_rank * 13,
+        })
     }
 
     /// A composition from explicit counts per rank (Ace first); counts are capped so the
@@ -265,7 +271,10 @@ impl Composition {
         for count in &mut counts {
             *count = (*count).min(cap);
         }
-        Composition { counts, total: counts.iter().sum() }
+        Composition {
+            counts,
+            total: counts.iter().sum(),
+        }
     }
 
     pub fn count(&self, rank: Rank) -> u16 {

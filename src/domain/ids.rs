@@ -15,7 +15,9 @@ macro_rules! text_id {
             pub fn parse(text: &str) -> Result<$name, IdError> {
                 let valid = !text.is_empty()
                     && text.len() <= $max
-                    && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b));
+                    && text
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b));
                 if valid {
                     Ok($name(text.to_owned()))
                 } else {

@@ -126,9 +126,15 @@ pub enum Deal {
 #[serde(untagged)]
 pub enum Outcome {
     Baccarat(baccarat::Outcome),
-    DragonTiger { winner: dragon_tiger::Outcome },
+    DragonTiger {
+        winner: dragon_tiger::Outcome,
+    },
     Roulette(roulette::Outcome),
-    Blackjack { dealer_total: u8, dealer_blackjack: bool, dealer_bust: bool },
+    Blackjack {
+        dealer_total: u8,
+        dealer_blackjack: bool,
+        dealer_bust: bool,
+    },
 }
 
 /// Live odds after a card, by game.
@@ -156,7 +162,9 @@ pub struct Payout {
 pub enum Placement {
     New,
     /// Same bet_id and content: answer with the original ack.
-    Repeat { confirmed: bool },
+    Repeat {
+        confirmed: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -180,7 +188,16 @@ impl Round {
             Game::Roulette => Deal::Roulette(roulette::Spin::new()),
             Game::Blackjack => Deal::Blackjack(None),
         };
-        Round { id, game, phase: Phase::Betting, closes_at_us, bets: Vec::new(), deal, extra_stakes: Vec::new(), rules }
+        Round {
+            id,
+            game,
+            phase: Phase::Betting,
+            closes_at_us,
+            bets: Vec::new(),
+            deal,
+            extra_stakes: Vec::new(),
+            rules,
+        }
     }
 
     /// Validates a bet and records it as pending (unconfirmed until its debit is durable).
@@ -188,13 +205,25 @@ impl Round {
     /// # Errors
     /// Betting closed, wrong round, bad amount, limits, a reused bet_id with other content,
     /// or no free blackjack seat.
-    pub fn place_bet(&mut self, round_id: RoundId, mut bet: Bet, rules: &BetRules, now_us: i64) -> Result<Placement, RuleError> {
+    pub fn place_bet(
+        &mut self,
+        round_id: RoundId,
+        mut bet: Bet,
+        rules: &BetRules,
+        now_us: i64,
+    ) -> Result<Placement, RuleError> {
         if round_id != self.id {
             return Err(RuleError::WrongRound);
         }
-        if let Some(existing) = self.bets.iter().find(|b| b.player == bet.player && b.bet_id == bet.bet_id) {
+        if let Some(existing) = self
+            .bets
+            .iter()
+            .find(|b| b.player == bet.player && b.bet_id == bet.bet_id)
+        {
             return if existing.same_content(&bet) {
-                Ok(Placement::Repeat { confirmed: existing.confirmed })
+                Ok(Placement::Repeat {
+                    confirmed: existing.confirmed,
+                })
             } else {
                 Err(RuleError::DuplicateBet)
             };
@@ -213,7 +242,10 @@ impl Round {
         }
         let mine: Vec<&Bet> = self.bets.iter().filter(|b| b.player == bet.player).collect();
         if mine.len() >= rules.bets_per_round_max {
-            return Err(RuleError::BetLimit(format!("at most {} bets per round", rules.bets_per_round_max)));
+            return Err(RuleError::BetLimit(format!(
+                "at most {} bets per round",
+                rules.bets_per_round_max
+            )));
         }
         if mine.iter().any(|b| b.currency != bet.currency) {
             return Err(RuleError::WrongCurrency);
@@ -223,7 +255,11 @@ impl Round {
                 return Err(RuleError::BetLimit("one main bet per player per round".into()));
             }
             let taken: Vec<u8> = self.bets.iter().filter_map(|b| b.seat).collect();
-            bet.seat = Some((1..=rules.seats_max).find(|s| !taken.contains(s)).ok_or(RuleError::TableFull)?);
+            bet.seat = Some(
+                (1..=rules.seats_max)
+                    .find(|s| !taken.contains(s))
+                    .ok_or(RuleError::TableFull)?,
+            );
         }
         bet.confirmed = false;
         self.bets.push(bet);
@@ -232,14 +268,19 @@ impl Round {
 
     /// The wallet took the stake: the bet stands.
     pub fn confirm_bet(&mut self, player: &PlayerId, bet_id: &BetId) {
-        if let Some(bet) = self.bets.iter_mut().find(|b| &b.player == player && &b.bet_id == bet_id) {
+        if let Some(bet) = self
+            .bets
+            .iter_mut()
+            .find(|b| &b.player == player && &b.bet_id == bet_id)
+        {
             bet.confirmed = true;
         }
     }
 
     /// The wallet refused the stake: forget the bet.
     pub fn drop_bet(&mut self, player: &PlayerId, bet_id: &BetId) {
-        self.bets.retain(|b| !(&b.player == player && &b.bet_id == bet_id && !b.confirmed));
+        self.bets
+            .retain(|b| !(&b.player == player && &b.bet_id == bet_id && !b.confirmed));
     }
 
     pub fn has_pending_bets(&self) -> bool {
@@ -291,7 +332,10 @@ impl Round {
         let expected = self.next_position().ok_or(RuleError::NoCardExpected)?;
         if let Some(named) = position {
             if named != expected {
-                return Err(RuleError::WrongPosition { expected, got: named.chars().take(16).collect() });
+                return Err(RuleError::WrongPosition {
+                    expected,
+                    got: named.chars().take(16).collect(),
+                });
             }
         }
         match &mut self.deal {
@@ -353,7 +397,10 @@ impl Round {
     }
 
     pub fn seat_of(&self, player: &PlayerId) -> Option<u8> {
-        self.bets.iter().find(|b| &b.player == player && b.seat.is_some()).and_then(|b| b.seat)
+        self.bets
+            .iter()
+            .find(|b| &b.player == player && b.seat.is_some())
+            .and_then(|b| b.seat)
     }
 
     pub fn player_at_seat(&self, seat: u8) -> Option<&Bet> {
@@ -438,11 +485,20 @@ impl Round {
         match &self.deal {
             Deal::Baccarat(coup) => coup.outcome().map(Outcome::Baccarat),
             Deal::DragonTiger(coup) => coup.outcome().map(|winner| Outcome::DragonTiger { winner }),
-            Deal::Roulette(spin) => spin.pocket().map(|pocket| Outcome::Roulette(roulette::Outcome { pocket, color: roulette::color(pocket) })),
+            Deal::Roulette(spin) => spin.pocket().map(|pocket| {
+                Outcome::Roulette(roulette::Outcome {
+                    pocket,
+                    color: roulette::color(pocket),
+                })
+            }),
             Deal::Blackjack(Some(round)) => {
                 let (dealer_total, _) = blackjack::hand_total(round.dealer_cards());
                 let dealer_blackjack = round.dealer_cards().len() == 2 && dealer_total == 21;
-                Some(Outcome::Blackjack { dealer_total, dealer_blackjack, dealer_bust: dealer_total > 21 })
+                Some(Outcome::Blackjack {
+                    dealer_total,
+                    dealer_blackjack,
+                    dealer_bust: dealer_total > 21,
+                })
             }
             Deal::Blackjack(None) => None,
         }
@@ -458,7 +514,9 @@ impl Round {
         }
         let overflow = || RuleError::WrongPhase("payout overflow".into());
         let blackjack_results = match &self.deal {
-            Deal::Blackjack(Some(round)) => round.settle().ok_or_else(|| RuleError::WrongPhase("hands unfinished".into()))?,
+            Deal::Blackjack(Some(round)) => round
+                .settle()
+                .ok_or_else(|| RuleError::WrongPhase("hands unfinished".into()))?,
             _ => Vec::new(),
         };
         let mut payouts = Vec::with_capacity(self.bets.len());

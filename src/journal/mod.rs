@@ -122,10 +122,15 @@ impl Journal {
             // Durability is ours: nothing is acknowledged before our own flush + fdatasync.
             .flush_every_ms(None)
             .open()?;
-        let trees = TREES.iter().map(|(_, name)| db.open_tree(name)).collect::<Result<Vec<_>, _>>()?;
+        let trees = TREES
+            .iter()
+            .map(|(_, name)| db.open_tree(name))
+            .collect::<Result<Vec<_>, _>>()?;
         let data_file = File::open(dir.join("db"))?;
         let (queue, receiver) = mpsc::sync_channel(queue_max.max(1));
-        let journal = Journal { inner: Arc::new(Inner { db, trees, queue }) };
+        let journal = Journal {
+            inner: Arc::new(Inner { db, trees, queue }),
+        };
         let writer = journal.clone_trees();
         std::thread::Builder::new()
             .name("journal-writer".into())
@@ -134,7 +139,10 @@ impl Journal {
     }
 
     fn clone_trees(&self) -> Writer {
-        Writer { db: self.inner.db.clone(), trees: self.inner.trees.clone() }
+        Writer {
+            db: self.inner.db.clone(),
+            trees: self.inner.trees.clone(),
+        }
     }
 
     pub fn tree(&self, tree: Tree) -> &sled::Tree {
@@ -162,7 +170,10 @@ impl Journal {
     /// [`JournalError::Stopped`] after shutdown.
     pub fn submit_waiting(&self, batch: Batch) -> Result<Durable, JournalError> {
         let (done, durable) = oneshot::channel();
-        self.inner.queue.send(Pending { batch, done }).map_err(|_| JournalError::Stopped)?;
+        self.inner
+            .queue
+            .send(Pending { batch, done })
+            .map_err(|_| JournalError::Stopped)?;
         Ok(durable)
     }
 

@@ -167,7 +167,10 @@ pub struct ShoeRecord {
 /// # Errors
 /// [`JournalError::Corrupt`].
 pub fn decode<T: serde::de::DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, JournalError> {
-    serde_json::from_slice(bytes).map_err(|error| JournalError::Corrupt { tree, message: error.to_string() })
+    serde_json::from_slice(bytes).map_err(|error| JournalError::Corrupt {
+        tree,
+        message: error.to_string(),
+    })
 }
 
 pub fn encode<T: Serialize>(record: &T) -> Vec<u8> {

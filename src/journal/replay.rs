@@ -70,10 +70,20 @@ pub fn replay_ledger(journal: &Journal) -> Result<Replayed, JournalError> {
         let (key, value) = entry?;
         let record: LedgerRecord = records::decode("ledger", &value)?;
         if key.as_ref() != records::ledger_key(&record.player, &record.txid).as_slice() {
-            replayed.problems.push(format!("ledger record {} is stored under another key", record.txid));
+            replayed
+                .problems
+                .push(format!("ledger record {} is stored under another key", record.txid));
         }
-        if replayed.summary.entry(record.currency).or_default().add(&record).is_none() {
-            replayed.problems.push(format!("ledger totals overflow at {}", record.txid));
+        if replayed
+            .summary
+            .entry(record.currency)
+            .or_default()
+            .add(&record)
+            .is_none()
+        {
+            replayed
+                .problems
+                .push(format!("ledger totals overflow at {}", record.txid));
         }
         if record.kind == TxKind::Stake {
             if let Some(round) = record.round_id {
@@ -88,7 +98,9 @@ pub fn replay_ledger(journal: &Journal) -> Result<Replayed, JournalError> {
     }
     for (currency, summary) in &replayed.summary {
         if !summary.conserved() {
-            replayed.problems.push(format!("{currency}: money is not conserved: {summary:?}"));
+            replayed
+                .problems
+                .push(format!("{currency}: money is not conserved: {summary:?}"));
         }
     }
     Ok(replayed)
@@ -108,7 +120,10 @@ pub struct Repairs {
 pub fn plan_repairs(journal: &Journal, replayed: &Replayed, now_us: i64) -> Result<Repairs, JournalError> {
     let mut repairs = Repairs::default();
     let applied = |player: &PlayerId, txid: &str| {
-        replayed.wallets.get(player).is_some_and(|w| w.applied.contains_key(txid))
+        replayed
+            .wallets
+            .get(player)
+            .is_some_and(|w| w.applied.contains_key(txid))
     };
     let mut rounds_seen = Vec::new();
     for entry in journal.tree(Tree::Rounds).iter() {
@@ -116,20 +131,30 @@ pub fn plan_repairs(journal: &Journal, replayed: &Replayed, now_us: i64) -> Resu
         let mut round: RoundRecord = records::decode("rounds", &value)?;
         rounds_seen.push(round.round_id);
         match round.status {
-            RoundStatus::Settled | RoundStatus::Void => continue,
-            RoundStatus::Open => {
+            RoundStatus::Settled => continue,
+            // A void's record is durable before its refunds are sent: finish any missing.
+            RoundStatus::Open | RoundStatus::Void => {
+                let mut missing = false;
                 for stake in replayed.stakes_by_round.get(&round.round_id).into_iter().flatten() {
                     let refund = refund_of(stake, now_us);
                     if !applied(&refund.player, &refund.txid) {
                         repairs.ledger.push(refund);
+                        missing = true;
                     }
                 }
-                round.status = RoundStatus::Void;
-                round.void_reason = Some("server restarted during the round".into());
+                if round.status == RoundStatus::Void && !missing {
+                    continue;
+                }
+                if round.status == RoundStatus::Open {
+                    round.status = RoundStatus::Void;
+                    round.void_reason = Some("server restarted during the round".into());
+                }
             }
             RoundStatus::Settling => {
                 for bet in &round.bets {
-                    let Some(payout) = bet.payout.filter(|p| p.is_positive()) else { continue };
+                    let Some(payout) = bet.payout.filter(|p| p.is_positive()) else {
+                        continue;
+                    };
                     let txid = payout_txid(round.round_id, bet.bet_id.as_str());
                     if !applied(&bet.player, &txid) {
                         repairs.ledger.push(LedgerRecord {

@@ -55,7 +55,16 @@ type HmacSha256 = Hmac<Sha256>;
 /// Hex HMAC-SHA256 of the canonical string (clients and tests sign with this).
 pub fn sign(secret: &str, timestamp: &str, nonce: &str, method: &str, path_and_query: &str, body: &[u8]) -> String {
     let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    for part in [timestamp.as_bytes(), b"\n", nonce.as_bytes(), b"\n", method.as_bytes(), b"\n", path_and_query.as_bytes(), b"\n"] {
+    for part in [
+        timestamp.as_bytes(),
+        b"\n",
+        nonce.as_bytes(),
+        b"\n",
+        method.as_bytes(),
+        b"\n",
+        path_and_query.as_bytes(),
+        b"\n",
+    ] {
         mac.update(part);
     }
     mac.update(body);
@@ -64,7 +73,11 @@ pub fn sign(secret: &str, timestamp: &str, nonce: &str, method: &str, path_and_q
 
 impl OperatorAuth {
     pub fn new(keys: Vec<OperatorKey>, window_s: u64) -> OperatorAuth {
-        OperatorAuth { keys, window_s, nonces: Mutex::new(HashMap::new()) }
+        OperatorAuth {
+            keys,
+            window_s,
+            nonces: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Checks a request; returns the key id on success.
@@ -76,16 +89,30 @@ impl OperatorAuth {
         let timestamp = request.timestamp.ok_or(AuthError::Missing("X-Croupier-Timestamp"))?;
         let nonce = request.nonce.ok_or(AuthError::Missing("X-Croupier-Nonce"))?;
         let signature = request.signature.ok_or(AuthError::Missing("X-Croupier-Signature"))?;
-        let key = self.keys.iter().find(|k| k.key_id == key_id).ok_or(AuthError::UnknownKey)?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.key_id == key_id)
+            .ok_or(AuthError::UnknownKey)?;
         let ts: u64 = timestamp.parse().map_err(|_| AuthError::Stale)?;
         if ts.abs_diff(now_s) > self.window_s {
             return Err(AuthError::Stale);
         }
-        let nonce_ok = (16..=64).contains(&nonce.len()) && nonce.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let nonce_ok = (16..=64).contains(&nonce.len())
+            && nonce
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !nonce_ok {
             return Err(AuthError::BadNonce);
         }
-        let expected = sign(&key.secret, timestamp, nonce, request.method, request.path_and_query, request.body);
+        let expected = sign(
+            &key.secret,
+            timestamp,
+            nonce,
+            request.method,
+            request.path_and_query,
+            request.body,
+        );
         let presented = hex::decode(signature).map_err(|_| AuthError::BadSignature)?;
         if !constant_time_eq(&hex::decode(expected).unwrap_or_default(), &presented) {
             return Err(AuthError::BadSignature);
@@ -115,11 +142,25 @@ mod tests {
     use super::*;
 
     fn auth() -> OperatorAuth {
-        OperatorAuth::new(vec![OperatorKey { key_id: "k".into(), secret: "s".into() }], 30)
+        OperatorAuth::new(
+            vec![OperatorKey {
+                key_id: "k".into(),
+                secret: "s".into(),
+            }],
+            30,
+        )
     }
 
     fn request<'a>(sig: &'a str, nonce: &'a str, ts: &'a str) -> Signed<'a> {
-        Signed { key_id: Some("k"), timestamp: Some(ts), nonce: Some(nonce), signature: Some(sig), method: "POST", path_and_query: "/v1/x", body: b"{}" }
+        Signed {
+            key_id: Some("k"),
+            timestamp: Some(ts),
+            nonce: Some(nonce),
+            signature: Some(sig),
+            method: "POST",
+            path_and_query: "/v1/x",
+            body: b"{}",
+        }
     }
 
     #[test]
@@ -131,9 +172,18 @@ mod tests {
         assert_eq!(auth.verify(&request(&sig, nonce, "1000"), 1010), Err(AuthError::Replay));
         let nonce2 = "abcdefghijklmnoq";
         let sig2 = sign("s", "1000", nonce2, "POST", "/v1/x", b"{}");
-        assert_eq!(auth.verify(&request(&sig2, nonce2, "1000"), 1031), Err(AuthError::Stale));
+        assert_eq!(
+            auth.verify(&request(&sig2, nonce2, "1000"), 1031),
+            Err(AuthError::Stale)
+        );
         let forged = sign("wrong", "1000", nonce2, "POST", "/v1/x", b"{}");
-        assert_eq!(auth.verify(&request(&forged, nonce2, "1000"), 1000), Err(AuthError::BadSignature));
-        assert_eq!(auth.verify(&request(&sig2, "short", "1000"), 1000), Err(AuthError::BadNonce));
+        assert_eq!(
+            auth.verify(&request(&forged, nonce2, "1000"), 1000),
+            Err(AuthError::BadSignature)
+        );
+        assert_eq!(
+            auth.verify(&request(&sig2, "short", "1000"), 1000),
+            Err(AuthError::BadNonce)
+        );
     }
 }

@@ -67,9 +67,16 @@ impl DealerSocket {
                 } else if self.key_opens_table(&key) {
                     self.authenticated = true;
                     tracing::info!(table = %self.table_id, "dealer console attached");
-                    self.table.do_send(DealerCommand { req, out: self.out.clone(), command: DealerAction::Attach });
+                    self.table.do_send(DealerCommand {
+                        req,
+                        out: self.out.clone(),
+                        command: DealerAction::Attach,
+                    });
                 } else {
-                    self.send_error(req, CommandError::new("unauthorized", "this dealer key does not open this table"));
+                    self.send_error(
+                        req,
+                        CommandError::new("unauthorized", "this dealer key does not open this table"),
+                    );
                     self.out.close(close_code::POLICY);
                     ctx.stop();
                 }
@@ -103,7 +110,15 @@ impl DealerSocket {
             DealerMsg::Pause { req } => (req, DealerAction::Pause),
             DealerMsg::Resume { req } => (req, DealerAction::Resume),
         };
-        if self.table.try_send(DealerCommand { req, out: self.out.clone(), command }).is_err() {
+        if self
+            .table
+            .try_send(DealerCommand {
+                req,
+                out: self.out.clone(),
+                command,
+            })
+            .is_err()
+        {
             self.send_error(req, CommandError::new("busy", "the table is busy; retry"));
         }
     }
@@ -141,7 +156,11 @@ impl Actor for DealerSocket {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         crate::telemetry::connection_closed("dealer");
-        self.table.do_send(DealerCommand { req: None, out: self.out.clone(), command: DealerAction::Detach });
+        self.table.do_send(DealerCommand {
+            req: None,
+            out: self.out.clone(),
+            command: DealerAction::Detach,
+        });
         self.out.close(close_code::GOING_AWAY);
     }
 }

@@ -11,7 +11,9 @@ use actix::prelude::*;
 use actix_ws::{Message, ProtocolError};
 use serde_json::json;
 
-use crate::actors::messages::{Act, Caller, ClientSeed, CommandError, FindTable, Join, Leave, PlaceBet, UnwatchBalance};
+use crate::actors::messages::{
+    Act, Caller, ClientSeed, CommandError, FindTable, Join, Leave, PlaceBet, UnwatchBalance,
+};
 use crate::actors::outbound::close_code;
 use crate::actors::sessions::SocketClosed;
 use crate::actors::table::{error_frame, TableActor};
@@ -70,41 +72,101 @@ impl PlayerSocket {
                 }
                 self.caller.out.send(body.to_string().into());
             }
-            ClientMsg::Join { req, table, last_seq, epoch } => {
-                if !self.joined.contains_key(&table) && self.joined.len() >= self.state.config.limits.tables_per_connection_max {
-                    self.reply_error(req, CommandError::new("too_many_tables", "leave a table before joining another"));
+            ClientMsg::Join {
+                req,
+                table,
+                last_seq,
+                epoch,
+            } => {
+                if !self.joined.contains_key(&table)
+                    && self.joined.len() >= self.state.config.limits.tables_per_connection_max
+                {
+                    self.reply_error(
+                        req,
+                        CommandError::new("too_many_tables", "leave a table before joining another"),
+                    );
                     return;
                 }
                 let caller = self.caller.clone();
                 let lobby = self.state.lobby.clone();
                 let id = table.clone();
-                ctx.spawn(async move { lobby.send(FindTable(id)).await.ok().flatten() }.into_actor(self).map(
-                    move |found, act, _| match found {
-                        Some(addr) => {
-                            if addr.try_send(Join { req, caller, last_seq, epoch }).is_err() {
-                                act.reply_error(req, CommandError::new("busy", "the table is busy; retry"));
-                                return;
+                ctx.spawn(
+                    async move { lobby.send(FindTable(id)).await.ok().flatten() }
+                        .into_actor(self)
+                        .map(move |found, act, _| match found {
+                            Some(addr) => {
+                                if addr
+                                    .try_send(Join {
+                                        req,
+                                        caller,
+                                        last_seq,
+                                        epoch,
+                                    })
+                                    .is_err()
+                                {
+                                    act.reply_error(req, CommandError::new("busy", "the table is busy; retry"));
+                                    return;
+                                }
+                                act.joined.insert(table, addr);
                             }
-                            act.joined.insert(table, addr);
-                        }
-                        None => act.reply_error(req, CommandError::new("unknown_table", format!("no table {table}"))),
-                    },
-                ));
+                            None => {
+                                act.reply_error(req, CommandError::new("unknown_table", format!("no table {table}")))
+                            }
+                        }),
+                );
             }
             ClientMsg::Leave { req, table } => match self.joined.remove(&table) {
                 Some(addr) => {
-                    addr.do_send(Leave { conn: self.caller.out.conn });
-                    self.caller.out.send(json!({"type": "ack", "req": req, "table": table}).to_string().into());
+                    addr.do_send(Leave {
+                        conn: self.caller.out.conn,
+                    });
+                    self.caller
+                        .out
+                        .send(json!({"type": "ack", "req": req, "table": table}).to_string().into());
                 }
                 None => self.reply_error(req, CommandError::new("not_joined", "join the table first")),
             },
-            ClientMsg::Bet { req, table, round_id, spot, amount, bet_id } => {
+            ClientMsg::Bet {
+                req,
+                table,
+                round_id,
+                spot,
+                amount,
+                bet_id,
+            } => {
                 let caller = self.caller.clone();
-                self.to_table(req, &table, PlaceBet { req, caller, round_id, spot, amount, bet_id });
+                self.to_table(
+                    req,
+                    &table,
+                    PlaceBet {
+                        req,
+                        caller,
+                        round_id,
+                        spot,
+                        amount,
+                        bet_id,
+                    },
+                );
             }
-            ClientMsg::Action { req, table, round_id, hand, action } => {
+            ClientMsg::Action {
+                req,
+                table,
+                round_id,
+                hand,
+                action,
+            } => {
                 let caller = self.caller.clone();
-                self.to_table(req, &table, Act { req, caller, round_id, hand, action });
+                self.to_table(
+                    req,
+                    &table,
+                    Act {
+                        req,
+                        caller,
+                        round_id,
+                        hand,
+                        action,
+                    },
+                );
             }
             ClientMsg::ClientSeed { req, table, seed } => {
                 let caller = self.caller.clone();
@@ -155,13 +217,18 @@ impl Actor for PlayerSocket {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         crate::telemetry::connection_closed("player");
-        self.state.connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.state
+            .connections
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         let conn = self.caller.out.conn;
         for addr in self.joined.values() {
             addr.do_send(Leave { conn });
         }
         self.caller.wallet.do_send(UnwatchBalance { conn });
-        self.state.sessions.do_send(SocketClosed { session_id: self.caller.session_id.clone(), conn });
+        self.state.sessions.do_send(SocketClosed {
+            session_id: self.caller.session_id.clone(),
+            conn,
+        });
         // Dropping our Outbound clone lets the writer end once tables and wallet drop theirs;
         // closing makes that immediate.
         self.caller.out.close(close_code::GOING_AWAY);
@@ -185,7 +252,10 @@ impl StreamHandler<Result<Message, ProtocolError>> for PlayerSocket {
             }
             Ok(Message::Pong(_)) | Ok(Message::Nop) => {}
             Ok(Message::Continuation(_)) => {
-                self.reply_error(None, CommandError::new("bad_request", "fragmented messages are not accepted"));
+                self.reply_error(
+                    None,
+                    CommandError::new("bad_request", "fragmented messages are not accepted"),
+                );
                 self.strike(ctx);
             }
             Ok(Message::Close(_)) => ctx.stop(),

@@ -81,7 +81,11 @@ fn operator(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<String, 
     };
     state.auth.verify(&signed, unix_now_s()).map_err(|e| {
         tracing::warn!(reason = %e, path = req.path(), "operator request refused");
-        let code = if matches!(e, crate::transport::auth::AuthError::Busy) { "busy" } else { "unauthorized" };
+        let code = if matches!(e, crate::transport::auth::AuthError::Busy) {
+            "busy"
+        } else {
+            "unauthorized"
+        };
         error(StatusCode::UNAUTHORIZED, code, e.to_string())
     })
 }
@@ -104,7 +108,9 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(include_str!("../../docs/openapi.json"))
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(include_str!("../../docs/openapi.json"))
 }
 
 async fn lobby(state: web::Data<AppState>) -> HttpResponse {
@@ -125,13 +131,33 @@ struct SessionRequest {
 async fn launch(state: &AppState, req: &HttpRequest, request: SessionRequest) -> HttpResponse {
     let language = request.language.unwrap_or_else(|| "en".into());
     if language.len() > 16 || !language.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return error(StatusCode::BAD_REQUEST, "bad_request", "language must be a BCP 47 tag like en or pt-BR");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "language must be a BCP 47 tag like en or pt-BR",
+        );
     }
     let player = request.player_id.clone();
-    match state.sessions.send(CreateSession { player: request.player_id, currency: request.currency, language }).await {
+    match state
+        .sessions
+        .send(CreateSession {
+            player: request.player_id,
+            currency: request.currency,
+            language,
+        })
+        .await
+    {
         Ok(Ok(grant)) => {
-            let scheme = if req.connection_info().scheme() == "https" { "wss" } else { "ws" };
-            let ws_url = format!("{scheme}://{}/v1/play?token={}", req.connection_info().host(), grant.token);
+            let scheme = if req.connection_info().scheme() == "https" {
+                "wss"
+            } else {
+                "ws"
+            };
+            let ws_url = format!(
+                "{scheme}://{}/v1/play?token={}",
+                req.connection_info().host(),
+                grant.token
+            );
             tracing::info!(player = %player, session = %grant.session_id, "session launched");
             HttpResponse::Created().json(json!({
                 "token": grant.token,
@@ -184,7 +210,9 @@ async fn sandbox_launch(state: web::Data<AppState>, req: HttpRequest, body: web:
         session_id: None,
         ts_us: now_us(),
     };
-    let Ok(wallet) = state.bank.send(GetWallet(request.player_id.clone())).await else { return internal() };
+    let Ok(wallet) = state.bank.send(GetWallet(request.player_id.clone())).await else {
+        return internal();
+    };
     match wallet.send(Credit(record)).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) if e.code() == "busy" => return error(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
@@ -247,7 +275,8 @@ async fn player_history(state: web::Data<AppState>, req: HttpRequest, path: web:
         Err(response) => return response,
     };
     let journal = state.journal.clone();
-    let history = web::block(move || replay::player_history(&journal, &player, HISTORY_LIMIT).map(|h| (player, h))).await;
+    let history =
+        web::block(move || replay::player_history(&journal, &player, HISTORY_LIMIT).map(|h| (player, h))).await;
     match history {
         Ok(Ok((player, history))) => HttpResponse::Ok().json(json!({"player_id": player, "transactions": history})),
         _ => internal(),
@@ -267,7 +296,9 @@ async fn ledger_summary(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                 .iter()
                 .map(|(c, s)| (c.to_string(), json!({"deposits": s.deposits, "withdrawals": s.withdrawals, "player_balances": s.player_balances, "house_result": s.house_result, "conserved": s.conserved()})))
                 .collect();
-            HttpResponse::Ok().json(json!({"currencies": currencies, "conserved": conserved, "transactions": replayed.ledger_records}))
+            HttpResponse::Ok().json(
+                json!({"currencies": currencies, "conserved": conserved, "transactions": replayed.ledger_records}),
+            )
         }
         _ => internal(),
     }
@@ -296,11 +327,29 @@ async fn sandbox_deposit(state: web::Data<AppState>, req: HttpRequest, body: web
     };
     let amount = match request.amount.as_i64() {
         Some(amount) if amount > 0 && amount <= DEPOSIT_MAX => amount,
-        _ => return error(StatusCode::BAD_REQUEST, "bad_amount", format!("amount must be a whole number of minor units, 1..={DEPOSIT_MAX}")),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_amount",
+                format!("amount must be a whole number of minor units, 1..={DEPOSIT_MAX}"),
+            )
+        }
     };
     let tx_id = match request.tx_id {
-        Some(id) if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)) => id,
-        Some(_) => return error(StatusCode::BAD_REQUEST, "bad_request", "tx_id must be 1-64 characters of [A-Za-z0-9-_.:]"),
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 64
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)) =>
+        {
+            id
+        }
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "tx_id must be 1-64 characters of [A-Za-z0-9-_.:]",
+            )
+        }
         None => {
             let mut bytes = [0u8; 16];
             if getrandom::fill(&mut bytes).is_err() {
@@ -323,13 +372,19 @@ async fn sandbox_deposit(state: web::Data<AppState>, req: HttpRequest, body: web
         session_id: None,
         ts_us: now_us(),
     };
-    let Ok(wallet) = state.bank.send(GetWallet(request.player_id.clone())).await else { return internal() };
+    let Ok(wallet) = state.bank.send(GetWallet(request.player_id.clone())).await else {
+        return internal();
+    };
     match wallet.send(Credit(record)).await {
         Ok(Ok(balance)) => HttpResponse::Ok().json(json!({
             "player_id": request.player_id, "currency": request.currency, "balance": balance, "tx_id": tx_id,
         })),
         Ok(Err(e)) => {
-            let status = if e.code() == "busy" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::CONFLICT };
+            let status = if e.code() == "busy" {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::CONFLICT
+            };
             error(status, e.code(), e.to_string())
         }
         Err(_) => internal(),
@@ -341,14 +396,21 @@ fn load_round(state: &AppState, text: &str) -> Result<(RoundRecord, Option<ShoeR
         .parse::<u64>()
         .map(RoundId)
         .map_err(|_| error(StatusCode::BAD_REQUEST, "bad_request", "round id must be a number"))?;
-    let stored = state.journal.tree(Tree::Rounds).get(records::round_key(round_id)).map_err(|_| internal())?;
+    let stored = state
+        .journal
+        .tree(Tree::Rounds)
+        .get(records::round_key(round_id))
+        .map_err(|_| internal())?;
     let stored = stored.ok_or_else(|| error(StatusCode::NOT_FOUND, "unknown_round", "no such round"))?;
     let record: RoundRecord = records::decode("rounds", &stored).map_err(|_| internal())?;
     let shoe = match record.shoe_nonce {
         Some(nonce) => {
             let key = table_key(record.table.as_str(), nonce);
             let stored = state.journal.tree(Tree::Shoes).get(key).map_err(|_| internal())?;
-            stored.map(|bytes| records::decode::<ShoeRecord>("shoes", &bytes)).transpose().map_err(|_| internal())?
+            stored
+                .map(|bytes| records::decode::<ShoeRecord>("shoes", &bytes))
+                .transpose()
+                .map_err(|_| internal())?
         }
         None => None,
     };
@@ -382,13 +444,22 @@ async fn verify_round(state: web::Data<AppState>, path: web::Path<String>) -> Ht
 pub fn verify(record: &RoundRecord, shoe: Option<&ShoeRecord>) -> Value {
     let base = json!({"round_id": record.round_id, "table": record.table, "commit": record.commit});
     let Some(shoe) = shoe else {
-        return merge(base, json!({"status": "unverifiable", "reason": "dealt from a physical shoe by a dealer console"}));
+        return merge(
+            base,
+            json!({"status": "unverifiable", "reason": "dealt from a physical shoe by a dealer console"}),
+        );
     };
     let (Some(seed_hex), Some(client_seed)) = (&shoe.server_seed, &shoe.client_seed) else {
-        return merge(base, json!({"status": "pending", "reason": "the server seed is revealed when the shoe ends"}));
+        return merge(
+            base,
+            json!({"status": "pending", "reason": "the server seed is revealed when the shoe ends"}),
+        );
     };
     let Ok(seed) = ServerSeed::from_hex(seed_hex) else {
-        return merge(base, json!({"status": "mismatch", "reason": "revealed seed is not valid hex"}));
+        return merge(
+            base,
+            json!({"status": "mismatch", "reason": "revealed seed is not valid hex"}),
+        );
     };
     let commit_ok = fair::commit(&seed) == shoe.commit && record.commit.as_deref().is_none_or(|c| c == shoe.commit);
     let key = fair::shuffle_key(&seed, client_seed, shoe.nonce);
@@ -419,9 +490,21 @@ fn merge(mut a: Value, b: Value) -> Value {
 }
 
 async fn my_balance(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let token = header(&req, "authorization").and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
-    let Ok(Some(info)) = state.sessions.send(Peek { token: token.to_owned() }).await else {
-        return error(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <resume_token>");
+    let token = header(&req, "authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let Ok(Some(info)) = state
+        .sessions
+        .send(Peek {
+            token: token.to_owned(),
+        })
+        .await
+    else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send Authorization: Bearer <resume_token>",
+        );
     };
     match balances_of(&state, &info.player).await {
         Some(balances) => HttpResponse::Ok().json(json!({
@@ -438,7 +521,12 @@ struct PlayQuery {
     token: String,
 }
 
-async fn play(state: web::Data<AppState>, req: HttpRequest, body: web::Payload, query: web::Query<PlayQuery>) -> HttpResponse {
+async fn play(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+    query: web::Query<PlayQuery>,
+) -> HttpResponse {
     let limits = &state.config.limits;
     if state.connections.fetch_add(1, Ordering::Relaxed) >= limits.connections_max {
         state.connections.fetch_sub(1, Ordering::Relaxed);
@@ -448,7 +536,14 @@ async fn play(state: web::Data<AppState>, req: HttpRequest, body: web::Payload, 
         state.connections.fetch_sub(1, Ordering::Relaxed);
     };
     let (out, receiver) = Outbound::channel(limits.socket_queue_max);
-    let opened = match state.sessions.send(OpenSocket { token: query.into_inner().token, out: out.clone() }).await {
+    let opened = match state
+        .sessions
+        .send(OpenSocket {
+            token: query.into_inner().token,
+            out: out.clone(),
+        })
+        .await
+    {
         Ok(Ok(opened)) => opened,
         Ok(Err(code)) => {
             release();
@@ -473,7 +568,12 @@ async fn play(state: web::Data<AppState>, req: HttpRequest, body: web::Payload, 
     };
     let stream = stream.max_frame_size(limits.frame_bytes_max);
     spawn_writer(session.clone(), receiver);
-    let balance = wallet.send(GetBalances).await.ok().and_then(|b| b.get(&opened.info.currency).copied()).unwrap_or_default();
+    let balance = wallet
+        .send(GetBalances)
+        .await
+        .ok()
+        .and_then(|b| b.get(&opened.info.currency).copied())
+        .unwrap_or_default();
     out.send(
         json!({
             "type": "welcome",
@@ -491,12 +591,26 @@ async fn play(state: web::Data<AppState>, req: HttpRequest, body: web::Payload, 
     );
     wallet.do_send(WatchBalance { out: out.clone() });
     tracing::info!(player = %opened.info.player, session = %opened.info.session_id, "player connected");
-    let caller = Caller { player: opened.info.player, session_id: opened.info.session_id, currency: opened.info.currency, out, wallet };
+    let caller = Caller {
+        player: opened.info.player,
+        session_id: opened.info.session_id,
+        currency: opened.info.currency,
+        out,
+        wallet,
+    };
     let state = state.get_ref().clone();
     let bucket = TokenBucket::new(limits.messages_per_s, limits.messages_burst);
     PlayerSocket::create(move |ctx| {
         ctx.add_stream(stream);
-        PlayerSocket { caller, state, ws: session, joined: HashMap::new(), last_seen: Instant::now(), bucket, strikes: 0 }
+        PlayerSocket {
+            caller,
+            state,
+            ws: session,
+            joined: HashMap::new(),
+            last_seen: Instant::now(),
+            bucket,
+            strikes: 0,
+        }
     });
     response
 }
@@ -506,7 +620,12 @@ struct DealQuery {
     table: String,
 }
 
-async fn deal(state: web::Data<AppState>, req: HttpRequest, body: web::Payload, query: web::Query<DealQuery>) -> HttpResponse {
+async fn deal(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+    query: web::Query<DealQuery>,
+) -> HttpResponse {
     let Ok(table_id) = TableId::parse(&query.table) else {
         return error(StatusCode::BAD_REQUEST, "bad_request", "bad table id");
     };
@@ -525,7 +644,17 @@ async fn deal(state: web::Data<AppState>, req: HttpRequest, body: web::Payload, 
     let bucket = TokenBucket::new(limits.messages_per_s.max(50), limits.messages_burst.max(100));
     DealerSocket::create(move |ctx| {
         ctx.add_stream(stream);
-        DealerSocket { table_id, table, state, out, ws: session, authenticated: false, last_seen: Instant::now(), bucket, strikes: 0 }
+        DealerSocket {
+            table_id,
+            table,
+            state,
+            out,
+            ws: session,
+            authenticated: false,
+            last_seen: Instant::now(),
+            bucket,
+            strikes: 0,
+        }
     });
     response
 }

@@ -44,7 +44,10 @@ pub fn close_reason(code: u16) -> CloseReason {
         close_code::FLOODING => "too many messages",
         _ => "closed",
     };
-    CloseReason { code: CloseCode::Other(code), description: Some(description.to_owned()) }
+    CloseReason {
+        code: CloseCode::Other(code),
+        description: Some(description.to_owned()),
+    }
 }
 
 /// Inbound message rate limit: `rate` per second with bursts up to `burst`.
@@ -57,7 +60,12 @@ pub struct TokenBucket {
 
 impl TokenBucket {
     pub fn new(rate: u32, burst: u32) -> TokenBucket {
-        TokenBucket { tokens: burst as f64, rate: rate as f64, burst: burst as f64, last: Instant::now() }
+        TokenBucket {
+            tokens: burst as f64,
+            rate: rate as f64,
+            burst: burst as f64,
+            last: Instant::now(),
+        }
     }
 
     pub fn take(&mut self) -> bool {

@@ -31,7 +31,9 @@ fn safe(path: &str) -> bool {
         && path.split('/').all(|segment| {
             !segment.is_empty()
                 && !segment.starts_with('.')
-                && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         })
 }
 
@@ -40,7 +42,9 @@ async fn serve_file(state: &AppState, path: &str) -> HttpResponse {
         return super::routes::error(actix_web::http::StatusCode::NOT_FOUND, "not_found", "no such file");
     }
     let full = state.config.web_dir.join(path);
-    let too_big = std::fs::metadata(&full).map(|m| !m.is_file() || m.len() > FILE_BYTES_MAX).unwrap_or(true);
+    let too_big = std::fs::metadata(&full)
+        .map(|m| !m.is_file() || m.len() > FILE_BYTES_MAX)
+        .unwrap_or(true);
     if too_big {
         return super::routes::error(actix_web::http::StatusCode::NOT_FOUND, "not_found", "no such file");
     }

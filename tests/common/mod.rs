@@ -69,13 +69,22 @@ impl Server {
         }
         std::fs::write(dir.path().join("config.toml"), config).unwrap();
         let log_path = dir.path().join("server.log");
-        let mut server = Server { dir, addr: String::new(), child: None, log_path };
+        let mut server = Server {
+            dir,
+            addr: String::new(),
+            child: None,
+            log_path,
+        };
         server.spawn();
         server
     }
 
     fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_path).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)
+            .unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_croupier"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(self.dir.path().join("data"))
@@ -151,7 +160,12 @@ impl Server {
     /// Launches a session and connects; returns the client after `welcome`.
     pub async fn player(&self, player: &str, currency: &str) -> Client {
         let grant = self.launch(player, currency).await;
-        let mut client = Client::connect(&format!("ws://{}/v1/play?token={}", self.addr, grant["token"].as_str().unwrap())).await;
+        let mut client = Client::connect(&format!(
+            "ws://{}/v1/play?token={}",
+            self.addr,
+            grant["token"].as_str().unwrap()
+        ))
+        .await;
         let welcome = client.expect("welcome").await;
         client.resume_token = welcome["resume_token"].as_str().unwrap().to_owned();
         client.welcome = welcome;
@@ -185,7 +199,11 @@ impl Drop for Server {
 }
 
 pub fn sign_headers(method: &str, path: &str, body: &str, secret: &str) -> Vec<(&'static str, String)> {
-    let ts = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
+    let ts = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
     let mut nonce_bytes = [0u8; 16];
     getrandom::fill(&mut nonce_bytes).unwrap();
     let nonce = hex::encode(nonce_bytes);
@@ -208,7 +226,10 @@ pub fn signature(secret: &str, ts: &str, nonce: &str, method: &str, path: &str, 
 /// A minimal HTTP/1.1 client (one request per connection).
 pub async fn http(addr: &str, method: &str, path: &str, headers: &[(&str, String)], body: &str) -> (u16, Value) {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     if !body.is_empty() {
         request.push_str("Content-Type: application/json\r\n");
     }
@@ -219,11 +240,18 @@ pub async fn http(addr: &str, method: &str, path: &str, headers: &[(&str, String
     request.push_str(body);
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw)).await.expect("http timeout").unwrap();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
+        .await
+        .expect("http timeout")
+        .unwrap();
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
     (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
 }
 
@@ -258,7 +286,14 @@ pub struct Client {
 impl Client {
     pub async fn connect(url: &str) -> Client {
         let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connect");
-        Client { ws, welcome: Value::Null, resume_token: String::new(), seqs: Default::default(), next_req: 1, close_code: None }
+        Client {
+            ws,
+            welcome: Value::Null,
+            resume_token: String::new(),
+            seqs: Default::default(),
+            next_req: 1,
+            close_code: None,
+        }
     }
 
     pub async fn send(&mut self, mut msg: Value) -> u64 {
@@ -278,7 +313,9 @@ impl Client {
     /// The next JSON message, checking table seqs are gap-free. `None` once closed.
     pub async fn next(&mut self) -> Option<Value> {
         loop {
-            let msg = tokio::time::timeout(WAIT, self.ws.next()).await.expect("timed out waiting for a message")?;
+            let msg = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("timed out waiting for a message")?;
             match msg {
                 Ok(Message::Text(text)) => {
                     let value: Value = serde_json::from_str(&text).expect("server sent JSON");
@@ -308,7 +345,10 @@ impl Client {
     /// Skips messages until one of type `kind`.
     pub async fn expect(&mut self, kind: &str) -> Value {
         loop {
-            let msg = self.next().await.unwrap_or_else(|| panic!("closed while waiting for {kind}"));
+            let msg = self
+                .next()
+                .await
+                .unwrap_or_else(|| panic!("closed while waiting for {kind}"));
             if msg["type"] == kind {
                 return msg;
             }
@@ -318,7 +358,10 @@ impl Client {
     /// Skips messages until `pred` holds.
     pub async fn until(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         loop {
-            let msg = self.next().await.unwrap_or_else(|| panic!("closed while waiting for {what}"));
+            let msg = self
+                .next()
+                .await
+                .unwrap_or_else(|| panic!("closed while waiting for {what}"));
             if pred(&msg) {
                 return msg;
             }
@@ -327,7 +370,10 @@ impl Client {
 
     /// The reply (`ack` or `error`) to request `req`.
     pub async fn reply(&mut self, req: u64) -> Value {
-        self.until("reply", |m| (m["type"] == "ack" || m["type"] == "error") && m["req"] == json!(req)).await
+        self.until("reply", |m| {
+            (m["type"] == "ack" || m["type"] == "error") && m["req"] == json!(req)
+        })
+        .await
     }
 
     pub async fn join(&mut self, table: &str) -> Value {
@@ -346,7 +392,9 @@ impl Client {
 
     /// Waits for the next round on `table` to open and returns its id.
     pub async fn next_round(&mut self, table: &str) -> u64 {
-        let open = self.until("round_open", |m| m["type"] == "round_open" && m["table"] == table).await;
+        let open = self
+            .until("round_open", |m| m["type"] == "round_open" && m["table"] == table)
+            .await;
         open["round_id"].as_u64().unwrap()
     }
 

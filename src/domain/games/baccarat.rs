@@ -122,10 +122,7 @@ impl Position {
 
     /// True for the player's three positions.
     pub fn is_player(self) -> bool {
-        matches!(
-            self,
-            Position::Player1 | Position::Player2 | Position::Player3
-        )
+        matches!(self, Position::Player1 | Position::Player2 | Position::Player3)
     }
 }
 
@@ -505,15 +502,7 @@ pub fn odds(shoe: &Composition, coup: &Coup) -> Odds {
                 known(Position::Banker2),
                 weight,
                 &mut |shoe, banker, weight| {
-                    finish_coup(
-                        shoe,
-                        &mut tally,
-                        player,
-                        banker,
-                        player_third,
-                        banker_third,
-                        weight,
-                    );
+                    finish_coup(shoe, &mut tally, player, banker, player_third, banker_third, weight);
                 },
             );
         },
@@ -525,16 +514,8 @@ pub fn odds(shoe: &Composition, coup: &Coup) -> Odds {
         banker,
         player,
         tie,
-        player_pair: pair_probability(
-            shoe,
-            coup.card(Position::Player1),
-            coup.card(Position::Player2),
-        ),
-        banker_pair: pair_probability(
-            shoe,
-            coup.card(Position::Banker1),
-            coup.card(Position::Banker2),
-        ),
+        player_pair: pair_probability(shoe, coup.card(Position::Player1), coup.card(Position::Player2)),
+        banker_pair: pair_probability(shoe, coup.card(Position::Banker1), coup.card(Position::Banker2)),
     }
 }
 
@@ -621,8 +602,7 @@ impl ValueShoe {
             (None, None) => {
                 // A pair count is non-zero only when the shoe holds two cards, so the
                 // denominator below is never zero when it is used.
-                let scale =
-                    weight / (f64::from(self.total) * f64::from(self.total.saturating_sub(1)));
+                let scale = weight / (f64::from(self.total) * f64::from(self.total.saturating_sub(1)));
                 for a in 0..10 {
                     let count_a = u64::from(self.counts[a]);
                     if count_a == 0 {
@@ -931,10 +911,7 @@ mod tests {
     }
 
     fn assert_close(got: f64, want: f64, tolerance: f64, what: &str) {
-        assert!(
-            (got - want).abs() <= tolerance,
-            "{what}: got {got}, want {want}"
-        );
+        assert!((got - want).abs() <= tolerance, "{what}: got {got}, want {want}");
     }
 
     fn assert_odds_close(got: &Odds, want: &Odds, tolerance: f64) {
@@ -955,18 +932,10 @@ mod tests {
         }
         assert_eq!("player_pair".parse::<Spot>().unwrap(), Spot::PlayerPair);
         assert_eq!("banker3".parse::<Position>().unwrap(), Position::Banker3);
-        assert_eq!(
-            "Player".parse::<Spot>(),
-            Err(RuleError::UnknownSpot("Player".into()))
-        );
-        assert_eq!(
-            "".parse::<Spot>(),
-            Err(RuleError::UnknownSpot(String::new()))
-        );
+        assert_eq!("Player".parse::<Spot>(), Err(RuleError::UnknownSpot("Player".into())));
+        assert_eq!("".parse::<Spot>(), Err(RuleError::UnknownSpot(String::new())));
         let long = "x".repeat(10_000);
-        assert!(
-            matches!(long.parse::<Spot>(), Err(RuleError::UnknownSpot(t)) if t.len() == ECHO_CHARS_MAX)
-        );
+        assert!(matches!(long.parse::<Spot>(), Err(RuleError::UnknownSpot(t)) if t.len() == ECHO_CHARS_MAX));
         assert!("player4".parse::<Position>().is_err());
     }
 
@@ -1004,21 +973,10 @@ mod tests {
                 coup.deal(banker[1]).unwrap();
                 if column < 10 {
                     assert_eq!(coup.next_position(), Some(Position::Player3));
-                    assert_eq!(
-                        coup.deal(card_of_value(column as u8)).unwrap(),
-                        Position::Player3
-                    );
+                    assert_eq!(coup.deal(card_of_value(column as u8)).unwrap(), Position::Player3);
                 }
-                let expected = if cell == 'D' {
-                    Some(Position::Banker3)
-                } else {
-                    None
-                };
-                assert_eq!(
-                    coup.next_position(),
-                    expected,
-                    "banker {banker_total}, column {column}"
-                );
+                let expected = if cell == 'D' { Some(Position::Banker3) } else { None };
+                assert_eq!(coup.next_position(), expected, "banker {banker_total}, column {column}");
                 if expected.is_some() {
                     coup.deal(card_of_value(1)).unwrap();
                     assert!(coup.is_complete());
@@ -1137,28 +1095,14 @@ mod tests {
         assert_eq!(payout(Spot::PlayerPair, stake, &pairs), Some(Amount(1200)));
         assert_eq!(payout(Spot::BankerPair, stake, &pairs), Some(Amount(0)));
         let banker_pair = outcome(Winner::Tie, false, true);
-        assert_eq!(
-            payout(Spot::BankerPair, stake, &banker_pair),
-            Some(Amount(1200))
-        );
-        assert_eq!(
-            payout(Spot::PlayerPair, stake, &banker_pair),
-            Some(Amount(0))
-        );
+        assert_eq!(payout(Spot::BankerPair, stake, &banker_pair), Some(Amount(1200)));
+        assert_eq!(payout(Spot::PlayerPair, stake, &banker_pair), Some(Amount(0)));
     }
 
     #[test]
     fn banker_commission_rounds_down_in_the_house_favour() {
         let banker_wins = outcome(Winner::Banker, false, false);
-        for (stake, returned) in [
-            (15, 29),
-            (1, 1),
-            (19, 37),
-            (20, 39),
-            (21, 40),
-            (0, 0),
-            (99, 193),
-        ] {
+        for (stake, returned) in [(15, 29), (1, 1), (19, 37), (20, 39), (21, 40), (0, 0), (99, 193)] {
             assert_eq!(
                 payout(Spot::Banker, Amount(stake), &banker_wins),
                 Some(Amount(returned)),
@@ -1173,10 +1117,7 @@ mod tests {
         let tie = outcome(Winner::Tie, true, true);
         assert_eq!(payout(Spot::Tie, Amount(i64::MAX / 2), &tie), None);
         assert_eq!(max_return(Spot::PlayerPair, Amount(i64::MAX / 11)), None);
-        assert_eq!(
-            payout(Spot::Player, Amount(i64::MAX), &tie),
-            Some(Amount(i64::MAX))
-        );
+        assert_eq!(payout(Spot::Player, Amount(i64::MAX), &tie), Some(Amount(i64::MAX)));
         assert_eq!(payout(Spot::Banker, Amount(-5), &tie), None);
         assert_eq!(max_return(Spot::Tie, Amount(-5)), None);
     }
@@ -1213,32 +1154,17 @@ mod tests {
         let winner = coup.outcome().unwrap().winner;
         assert_eq!(winner, Winner::Player);
         assert_eq!(
-            (
-                odds.player,
-                odds.banker,
-                odds.tie,
-                odds.player_pair,
-                odds.banker_pair
-            ),
+            (odds.player, odds.banker, odds.tie, odds.player_pair, odds.banker_pair),
             (1.0, 0.0, 0.0, 1.0, 0.0)
         );
         // Even with an empty shoe: nothing is left to draw.
-        assert_eq!(
-            super::odds(&Composition::from_counts([0; 13]), &coup).player,
-            1.0
-        );
+        assert_eq!(super::odds(&Composition::from_counts([0; 13]), &coup).player, 1.0);
     }
 
     /// The reference: every ordering of the physical cards left, dealt one by one into the
     /// coup, each path weighed by the chance of drawing exactly those cards in that order.
     fn brute_force(remaining: &[Card], coup: &Coup) -> Odds {
-        fn walk(
-            remaining: &[Card],
-            used: &mut Vec<bool>,
-            coup: &mut Coup,
-            weight: f64,
-            mass: &mut [f64; 5],
-        ) {
+        fn walk(remaining: &[Card], used: &mut Vec<bool>, coup: &mut Coup, weight: f64, mass: &mut [f64; 5]) {
             if let Some(outcome) = coup.outcome() {
                 match outcome.winner {
                     Winner::Banker => mass[0] += weight,
@@ -1286,9 +1212,7 @@ mod tests {
     fn small_shoe(count: usize, stride: u8, offset: u8, dealt: &Coup) -> Vec<Card> {
         let dealt: Vec<Card> = dealt.cards().iter().map(|(_, c)| *c).collect();
         (0..52u32)
-            .map(|i| {
-                Card::from_index(((i * u32::from(stride) + u32::from(offset)) % 52) as u8).unwrap()
-            })
+            .map(|i| Card::from_index(((i * u32::from(stride) + u32::from(offset)) % 52) as u8).unwrap())
             .filter(|c| !dealt.contains(c))
             .take(count)
             .collect()
@@ -1375,17 +1299,8 @@ mod tests {
             for dealt in ["", "Ah", "2h 3d", "2h 3d 3s Kd"] {
                 let odds = odds(&shoe, &coup_of(dealt));
                 assert_close(odds.banker + odds.player + odds.tie, 1.0, 1e-9, dealt);
-                for p in [
-                    odds.banker,
-                    odds.player,
-                    odds.tie,
-                    odds.player_pair,
-                    odds.banker_pair,
-                ] {
-                    assert!(
-                        (0.0..=1.0 + 1e-12).contains(&p),
-                        "{counts:?} {dealt}: {odds:?}"
-                    );
+                for p in [odds.banker, odds.player, odds.tie, odds.player_pair, odds.banker_pair] {
+                    assert!((0.0..=1.0 + 1e-12).contains(&p), "{counts:?} {dealt}: {odds:?}");
                 }
             }
         }

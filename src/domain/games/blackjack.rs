@@ -308,11 +308,7 @@ impl Hand {
     }
 
     fn is_split_aces(&self) -> bool {
-        self.from_split
-            && self
-                .cards
-                .first()
-                .is_some_and(|card| card.rank == Rank::Ace)
+        self.from_split && self.cards.first().is_some_and(|card| card.rank == Rank::Ace)
     }
 
     fn needs_card(&self) -> bool {
@@ -422,20 +418,11 @@ impl Round {
         match self.phase {
             Phase::Opening => {
                 let seats = self.seats.len();
-                let dealt = self.dealer.len()
-                    + self
-                        .seats
-                        .iter()
-                        .map(|s| s.hands[0].cards.len())
-                        .sum::<usize>();
+                let dealt = self.dealer.len() + self.seats.iter().map(|s| s.hands[0].cards.len()).sum::<usize>();
                 if dealt == seats {
                     Some(Target::Dealer)
                 } else {
-                    let index = if dealt < seats {
-                        dealt
-                    } else {
-                        dealt - seats - 1
-                    };
+                    let index = if dealt < seats { dealt } else { dealt - seats - 1 };
                     self.seats.get(index).map(|seat| Target::Seat {
                         seat: seat.number,
                         hand: 0,
@@ -498,11 +485,7 @@ impl Round {
     /// was logged and the rules are deterministic, so this succeeds; if it ever did not, the
     /// caller keeps its state untouched.
     fn replay(&self, events: &[Event]) -> Result<Round, RuleError> {
-        let seats: Vec<(u8, Amount)> = self
-            .seats
-            .iter()
-            .map(|seat| (seat.number, seat.stake))
-            .collect();
+        let seats: Vec<(u8, Amount)> = self.seats.iter().map(|seat| (seat.number, seat.stake)).collect();
         let mut round = Round::new(self.rules, &seats)?;
         for event in events {
             match *event {
@@ -560,8 +543,7 @@ impl Round {
             }
             Action::Split => {
                 if current.cards.len() != 2
-                    || current.cards[0].rank.blackjack_value()
-                        != current.cards[1].rank.blackjack_value()
+                    || current.cards[0].rank.blackjack_value() != current.cards[1].rank.blackjack_value()
                 {
                     illegal("only two cards of equal value split")
                 } else if seat_state.hands.len() >= usize::from(self.rules.max_hands) {
@@ -571,16 +553,12 @@ impl Round {
                 }
             }
             Action::Insurance => {
-                let cost = seat_state
-                    .stake
-                    .mul_ratio_floor(1, 2)
-                    .unwrap_or(Amount::ZERO);
+                let cost = seat_state.stake.mul_ratio_floor(1, 2).unwrap_or(Amount::ZERO);
                 if !self.rules.insurance {
                     illegal("this table offers no insurance")
                 } else if self.dealer.first().map(|card| card.rank) != Some(Rank::Ace) {
                     illegal("only against an ace up")
-                } else if hand_index != 0 || seat_state.hands.len() != 1 || current.cards.len() != 2
-                {
+                } else if hand_index != 0 || seat_state.hands.len() != 1 || current.cards.len() != 2 {
                     illegal("only on the first two cards of an unsplit hand")
                 } else if seat_state.insurance.is_positive() {
                     illegal("already insured")
@@ -607,10 +585,7 @@ impl Round {
             Action::Stand => seat_state.hands[hand_index].status = HandStatus::Stood,
             Action::Double => {
                 let current = &mut seat_state.hands[hand_index];
-                current.stake = current
-                    .stake
-                    .checked_add(extra)
-                    .ok_or(RuleError::BadAmount)?;
+                current.stake = current.stake.checked_add(extra).ok_or(RuleError::BadAmount)?;
                 current.doubled = true;
                 current.card_owed = true;
             }
@@ -751,15 +726,12 @@ impl Round {
 
     /// The first hand, in seat then hand order, still playing.
     fn active(&self) -> Option<(usize, usize)> {
-        self.seats
-            .iter()
-            .enumerate()
-            .find_map(|(seat_index, seat)| {
-                seat.hands
-                    .iter()
-                    .position(|hand| hand.status == HandStatus::Playing)
-                    .map(|hand| (seat_index, hand))
-            })
+        self.seats.iter().enumerate().find_map(|(seat_index, seat)| {
+            seat.hands
+                .iter()
+                .position(|hand| hand.status == HandStatus::Playing)
+                .map(|hand| (seat_index, hand))
+        })
     }
 
     fn awaiting(&self) -> Option<(usize, usize)> {
@@ -999,8 +971,7 @@ fn dealer_odds_from(cards: &[Rank], deck: &Deck, hits_soft_17: bool) -> DealerOd
             // Counts by blackjack value (ace = index 0 … ten-value = index 9).
             let mut counts = [0u32; 10];
             for rank in Rank::ALL {
-                counts[usize::from(rank.blackjack_value()) - 1] +=
-                    u32::from(composition.count(rank));
+                counts[usize::from(rank.blackjack_value()) - 1] += u32::from(composition.count(rank));
             }
             let mut search = FiniteSearch {
                 counts,
@@ -1019,11 +990,7 @@ fn dealer_odds_from(cards: &[Rank], deck: &Deck, hits_soft_17: bool) -> DealerOd
     }
 }
 
-fn infinite(
-    hand: DealerHand,
-    hits_soft_17: bool,
-    memo: &mut HashMap<DealerHand, [f64; OUTCOMES]>,
-) -> [f64; OUTCOMES] {
+fn infinite(hand: DealerHand, hits_soft_17: bool, memo: &mut HashMap<DealerHand, [f64; OUTCOMES]>) -> [f64; OUTCOMES] {
     let mut result = [0.0; OUTCOMES];
     if let Some(outcome) = hand.outcome(hits_soft_17) {
         result[outcome] = 1.0;
@@ -1096,18 +1063,12 @@ mod tests {
     }
 
     fn round(rules: Rules, seats: &[(u8, i64)]) -> Round {
-        let seats: Vec<(u8, Amount)> = seats
-            .iter()
-            .map(|&(seat, stake)| (seat, Amount(stake)))
-            .collect();
+        let seats: Vec<(u8, Amount)> = seats.iter().map(|&(seat, stake)| (seat, Amount(stake))).collect();
         Round::new(rules, &seats).unwrap()
     }
 
     fn deal(round: &mut Round, text: &str) -> Vec<Target> {
-        cards(text)
-            .into_iter()
-            .map(|card| round.deal(card).unwrap())
-            .collect()
+        cards(text).into_iter().map(|card| round.deal(card).unwrap()).collect()
     }
 
     fn seat(seat: u8, hand: u8) -> Target {
@@ -1153,10 +1114,7 @@ mod tests {
         assert_eq!(r.dealer_cards(), cards("6d"));
         assert_eq!(r.next_card_target(), None);
         assert_eq!(r.awaiting_decision(), Some((2, 0)));
-        assert_eq!(
-            r.legal_actions(),
-            [Action::Hit, Action::Stand, Action::Double]
-        );
+        assert_eq!(r.legal_actions(), [Action::Hit, Action::Stand, Action::Double]);
         assert_eq!(r.deal(cards("2c")[0]), Err(RuleError::NoCardExpected));
         assert_eq!(r.cards().len(), 7);
         let hand = view(&r, 5, 0);
@@ -1176,10 +1134,7 @@ mod tests {
         r.act(2, 0, Action::Stand).unwrap();
         assert_eq!(deal(&mut r, "9h"), [Target::Dealer]);
         assert!(r.is_finished());
-        assert_eq!(
-            results(&r, 1),
-            [(0, BetKind::Main, 5, 12, Outcome::Blackjack)]
-        );
+        assert_eq!(results(&r, 1), [(0, BetKind::Main, 5, 12, Outcome::Blackjack)]);
         assert_eq!(results(&r, 2), [(0, BetKind::Main, 10, 0, Outcome::Lose)]);
     }
 
@@ -1210,10 +1165,7 @@ mod tests {
         deal(&mut r, "Kc 6d Qh");
         assert!(r.legal_actions().contains(&Action::Split));
         assert_eq!(r.extra_stake(4, 0, Action::Split), Ok(Amount(10)));
-        assert_eq!(
-            r.act(4, 0, Action::Split),
-            Ok(ActionEffect::ExtraStake(Amount(10)))
-        );
+        assert_eq!(r.act(4, 0, Action::Split), Ok(ActionEffect::ExtraStake(Amount(10))));
         assert_eq!(view(&r, 4, 0).cards, cards("Kc"));
         assert_eq!(view(&r, 4, 1).cards, cards("Qh"));
         assert_eq!(r.next_card_target(), Some(seat(4, 0)));
@@ -1277,10 +1229,7 @@ mod tests {
         r.act(1, 0, Action::Split).unwrap();
         deal(&mut r, "8s");
         assert!(!r.legal_actions().contains(&Action::Split));
-        assert!(matches!(
-            r.act(1, 0, Action::Split),
-            Err(RuleError::IllegalAction(_))
-        ));
+        assert!(matches!(r.act(1, 0, Action::Split), Err(RuleError::IllegalAction(_))));
 
         let mut r = round(
             Rules {
@@ -1302,26 +1251,17 @@ mod tests {
             deal(&mut r, "8d");
         }
         assert_eq!(r.hands().len(), 4);
-        assert!(matches!(
-            r.act(1, 0, Action::Split),
-            Err(RuleError::IllegalAction(_))
-        ));
+        assert!(matches!(r.act(1, 0, Action::Split), Err(RuleError::IllegalAction(_))));
         let mut r2 = round(Rules::default(), &[(1, 10)]);
         deal(&mut r2, "8c 9d 7h");
-        assert!(matches!(
-            r2.act(1, 0, Action::Split),
-            Err(RuleError::IllegalAction(_))
-        ));
+        assert!(matches!(r2.act(1, 0, Action::Split), Err(RuleError::IllegalAction(_))));
     }
 
     #[test]
     fn a_double_takes_exactly_one_card() {
         let mut r = round(Rules::default(), &[(1, 10), (2, 10)]);
         deal(&mut r, "5c 6c 7d 6d 6h");
-        assert_eq!(
-            r.act(1, 0, Action::Double),
-            Ok(ActionEffect::ExtraStake(Amount(10)))
-        );
+        assert_eq!(r.act(1, 0, Action::Double), Ok(ActionEffect::ExtraStake(Amount(10))));
         assert_eq!(r.awaiting_decision(), None);
         deal(&mut r, "2c");
         let hand = view(&r, 1, 0);
@@ -1341,10 +1281,7 @@ mod tests {
         deal(&mut r, "5c 6c 2d");
         r.act(1, 0, Action::Hit).unwrap();
         deal(&mut r, "2h");
-        assert!(matches!(
-            r.act(1, 0, Action::Double),
-            Err(RuleError::IllegalAction(_))
-        ));
+        assert!(matches!(r.act(1, 0, Action::Double), Err(RuleError::IllegalAction(_))));
     }
 
     #[test]
@@ -1422,24 +1359,15 @@ mod tests {
         assert!(r.is_finished());
         assert_eq!(r.next_card_target(), None);
         assert_eq!(results(&r, 1), [(0, BetKind::Main, 10, 0, Outcome::Lose)]);
-        assert_eq!(
-            results(&r, 2),
-            [(0, BetKind::Main, 10, 25, Outcome::Blackjack)]
-        );
-        assert_eq!(
-            dealer_odds_for_round(&r, &Composition::decks(8).unwrap()),
-            None
-        );
+        assert_eq!(results(&r, 2), [(0, BetKind::Main, 10, 25, Outcome::Blackjack)]);
+        assert_eq!(dealer_odds_for_round(&r, &Composition::decks(8).unwrap()), None);
     }
 
     #[test]
     fn dealer_blackjack_takes_original_bets_only_and_pushes_blackjacks() {
         let mut r = round(Rules::default(), &[(1, 10), (2, 10), (3, 10)]);
         deal(&mut r, "5c 8c As Ad 6c 8d Ks");
-        assert_eq!(
-            r.act(1, 0, Action::Double),
-            Ok(ActionEffect::ExtraStake(Amount(10)))
-        );
+        assert_eq!(r.act(1, 0, Action::Double), Ok(ActionEffect::ExtraStake(Amount(10))));
         deal(&mut r, "9c");
         r.act(2, 0, Action::Split).unwrap();
         deal(&mut r, "3h");
@@ -1508,10 +1436,7 @@ mod tests {
             deal(&mut r, "Tc 9c Ah 8c 8d");
             assert!(r.legal_actions().contains(&Action::Insurance));
             assert_eq!(r.extra_stake(1, 0, Action::Insurance), Ok(Amount(5)));
-            assert_eq!(
-                r.act(1, 0, Action::Insurance),
-                Ok(ActionEffect::ExtraStake(Amount(5)))
-            );
+            assert_eq!(r.act(1, 0, Action::Insurance), Ok(ActionEffect::ExtraStake(Amount(5))));
             assert_eq!(r.awaiting_decision(), Some((1, 0)));
             assert!(matches!(
                 r.act(1, 0, Action::Insurance),
@@ -1575,10 +1500,7 @@ mod tests {
         assert_eq!(r.act(1, 1, Action::Stand), Err(RuleError::NotYourTurn));
         assert_eq!(r.act(9, 0, Action::Stand), Err(RuleError::NotYourTurn));
         assert_eq!(r.extra_stake(1, 0, Action::Hit), Ok(Amount::ZERO));
-        assert!(matches!(
-            r.act(1, 0, Action::Split),
-            Err(RuleError::IllegalAction(_))
-        ));
+        assert!(matches!(r.act(1, 0, Action::Split), Err(RuleError::IllegalAction(_))));
         r.act(1, 0, Action::Hit).unwrap();
         assert_eq!(r.act(1, 0, Action::Stand), Err(RuleError::NotYourTurn));
         assert_eq!(r.legal_actions(), []);
@@ -1646,10 +1568,7 @@ mod tests {
             ));
         }
         assert!(matches!(
-            Round::new(
-                Rules::default(),
-                &[(3, Amount(10)), (1, Amount(5)), (3, Amount(10))]
-            ),
+            Round::new(Rules::default(), &[(3, Amount(10)), (1, Amount(5)), (3, Amount(10))]),
             Err(RuleError::UnknownSpot(_))
         ));
         for stake in [0, -5] {
@@ -1713,36 +1632,22 @@ mod tests {
         }
         assert_eq!(" Hit ".parse::<Action>(), Ok(Action::Hit));
         for bad in ["", "surrender", "hitt", "é"] {
-            assert!(matches!(
-                bad.parse::<Action>(),
-                Err(RuleError::IllegalAction(_))
-            ));
+            assert!(matches!(bad.parse::<Action>(), Err(RuleError::IllegalAction(_))));
         }
     }
 
     #[test]
     fn wire_shapes() {
         let odds = serde_json::to_value(dealer_odds(Rank::Six, &Deck::Infinite, false)).unwrap();
-        let mut keys: Vec<&str> = odds
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let mut keys: Vec<&str> = odds.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();
         assert_eq!(keys, ["17", "18", "19", "20", "21", "blackjack", "bust"]);
         assert_eq!(
             serde_json::to_string(&seat(3, 1)).unwrap(),
             r#"{"kind":"seat","seat":3,"hand":1}"#
         );
-        assert_eq!(
-            serde_json::to_string(&Target::Dealer).unwrap(),
-            r#"{"kind":"dealer"}"#
-        );
-        assert_eq!(
-            serde_json::to_string(&Action::Double).unwrap(),
-            r#""double""#
-        );
+        assert_eq!(serde_json::to_string(&Target::Dealer).unwrap(), r#"{"kind":"dealer"}"#);
+        assert_eq!(serde_json::to_string(&Action::Double).unwrap(), r#""double""#);
     }
 
     // ---- dealer odds ----
@@ -1796,10 +1701,7 @@ mod tests {
                 let finite = dealer_odds(rank, &Deck::Finite(shoe), hits).as_array();
                 let infinite = dealer_odds(rank, &Deck::Infinite, hits).as_array();
                 for (f, i) in finite.iter().zip(infinite) {
-                    assert!(
-                        (f - i).abs() < 0.005,
-                        "{rank:?}: {finite:?} vs {infinite:?}"
-                    );
+                    assert!((f - i).abs() < 0.005, "{rank:?}: {finite:?} vs {infinite:?}");
                 }
             }
         }
@@ -1847,11 +1749,7 @@ mod tests {
             &mut tally,
         );
         let sum: f64 = tally.iter().sum();
-        DealerOdds::from_array(if sum > 0.0 {
-            tally.map(|p| p / sum)
-        } else {
-            tally
-        })
+        DealerOdds::from_array(if sum > 0.0 { tally.map(|p| p / sum) } else { tally })
     }
 
     fn assert_close(a: DealerOdds, b: DealerOdds) {
@@ -1887,11 +1785,7 @@ mod tests {
         assert_close(exact, brute_force(Rank::Two, &shoe, false));
         assert!((exact.total() - 1.0).abs() < 1e-12);
         // Nothing can finish: all zeros, no panic.
-        let empty = dealer_odds(
-            Rank::Two,
-            &Deck::Finite(Composition::from_counts([0; 13])),
-            false,
-        );
+        let empty = dealer_odds(Rank::Two, &Deck::Finite(Composition::from_counts([0; 13])), false);
         assert_eq!(empty, DealerOdds::default());
     }
 
@@ -1933,31 +1827,19 @@ mod properties {
     use proptest::prelude::*;
 
     fn arb_rules() -> impl Strategy<Value = Rules> {
-        (
-            any::<bool>(),
-            1..=HANDS_PER_SEAT_LIMIT,
-            any::<bool>(),
-            any::<bool>(),
+        (any::<bool>(), 1..=HANDS_PER_SEAT_LIMIT, any::<bool>(), any::<bool>()).prop_map(
+            |(dealer_hits_soft_17, max_hands, double_after_split, insurance)| Rules {
+                dealer_hits_soft_17,
+                max_hands,
+                double_after_split,
+                insurance,
+            },
         )
-            .prop_map(
-                |(dealer_hits_soft_17, max_hands, double_after_split, insurance)| Rules {
-                    dealer_hits_soft_17,
-                    max_hands,
-                    double_after_split,
-                    insurance,
-                },
-            )
     }
 
     fn arb_seats() -> impl Strategy<Value = Vec<(u8, Amount)>> {
-        proptest::collection::btree_map(SEAT_MIN..=SEAT_MAX, 1i64..=1_000, 1..=7).prop_map(
-            |seats| {
-                seats
-                    .into_iter()
-                    .map(|(seat, stake)| (seat, Amount(stake)))
-                    .collect()
-            },
-        )
+        proptest::collection::btree_map(SEAT_MIN..=SEAT_MAX, 1i64..=1_000, 1..=7)
+            .prop_map(|seats| seats.into_iter().map(|(seat, stake)| (seat, Amount(stake))).collect())
     }
 
     proptest! {

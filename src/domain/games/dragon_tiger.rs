@@ -244,9 +244,9 @@ pub fn payout(spot: Spot, stake: Amount, outcome: &Outcome) -> Option<Amount> {
         return None;
     }
     match (spot, outcome) {
-        (Spot::Dragon, Outcome::Dragon)
-        | (Spot::Tiger, Outcome::Tiger)
-        | (Spot::Tie, Outcome::Tie) => max_return(spot, stake),
+        (Spot::Dragon, Outcome::Dragon) | (Spot::Tiger, Outcome::Tiger) | (Spot::Tie, Outcome::Tie) => {
+            max_return(spot, stake)
+        }
         (Spot::Dragon | Spot::Tiger, Outcome::Tie) => stake.mul_ratio_floor(1, 2),
         _ => Some(Amount::ZERO),
     }
@@ -299,10 +299,7 @@ pub fn odds(shoe: &Composition, coup: &Coup) -> Odds {
                 tiger: 1.0,
                 ..Odds::ZERO
             },
-            Some(Outcome::Tie) => Odds {
-                tie: 1.0,
-                ..Odds::ZERO
-            },
+            Some(Outcome::Tie) => Odds { tie: 1.0, ..Odds::ZERO },
             None => Odds::ZERO,
         },
         (Some(known), None) | (None, Some(known)) => {
@@ -367,10 +364,7 @@ mod tests {
         for position in Position::ALL {
             assert_eq!(position.to_string().parse::<Position>().unwrap(), position);
         }
-        assert_eq!(
-            "dragon ".parse::<Spot>(),
-            Err(RuleError::UnknownSpot("dragon ".into()))
-        );
+        assert_eq!("dragon ".parse::<Spot>(), Err(RuleError::UnknownSpot("dragon ".into())));
         assert!("banker".parse::<Position>().is_err());
     }
 
@@ -391,10 +385,7 @@ mod tests {
         assert_eq!(coup.deal(card("3c")), Err(RuleError::NoCardExpected));
         assert_eq!(
             coup.cards(),
-            vec![
-                (Position::Dragon, card("As")),
-                (Position::Tiger, card("2c"))
-            ]
+            vec![(Position::Dragon, card("As")), (Position::Tiger, card("2c"))]
         );
         assert_eq!(coup.undo().unwrap(), (Position::Tiger, card("2c")));
         assert_eq!(coup.undo().unwrap(), (Position::Dragon, card("As")));
@@ -417,33 +408,15 @@ mod tests {
     #[test]
     fn payouts_and_half_back_on_a_tie() {
         let stake = Amount(100);
-        assert_eq!(
-            payout(Spot::Dragon, stake, &Outcome::Dragon),
-            Some(Amount(200))
-        );
-        assert_eq!(
-            payout(Spot::Dragon, stake, &Outcome::Tiger),
-            Some(Amount(0))
-        );
-        assert_eq!(
-            payout(Spot::Tiger, stake, &Outcome::Tiger),
-            Some(Amount(200))
-        );
-        assert_eq!(
-            payout(Spot::Tiger, stake, &Outcome::Dragon),
-            Some(Amount(0))
-        );
+        assert_eq!(payout(Spot::Dragon, stake, &Outcome::Dragon), Some(Amount(200)));
+        assert_eq!(payout(Spot::Dragon, stake, &Outcome::Tiger), Some(Amount(0)));
+        assert_eq!(payout(Spot::Tiger, stake, &Outcome::Tiger), Some(Amount(200)));
+        assert_eq!(payout(Spot::Tiger, stake, &Outcome::Dragon), Some(Amount(0)));
         assert_eq!(payout(Spot::Tie, stake, &Outcome::Tie), Some(Amount(900)));
         assert_eq!(payout(Spot::Tie, stake, &Outcome::Dragon), Some(Amount(0)));
         assert_eq!(payout(Spot::Dragon, stake, &Outcome::Tie), Some(Amount(50)));
-        assert_eq!(
-            payout(Spot::Tiger, Amount(15), &Outcome::Tie),
-            Some(Amount(7))
-        );
-        assert_eq!(
-            payout(Spot::Dragon, Amount(1), &Outcome::Tie),
-            Some(Amount(0))
-        );
+        assert_eq!(payout(Spot::Tiger, Amount(15), &Outcome::Tie), Some(Amount(7)));
+        assert_eq!(payout(Spot::Dragon, Amount(1), &Outcome::Tie), Some(Amount(0)));
         assert_eq!(payout(Spot::Tie, Amount(i64::MAX / 8), &Outcome::Tie), None);
         assert_eq!(payout(Spot::Dragon, Amount(-2), &Outcome::Tie), None);
     }
