@@ -100,7 +100,9 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let addr = loop {
-            let line = lines.next().expect("server exited before listening").unwrap();
+            let Some(Ok(line)) = lines.next() else {
+                panic!("server exited before listening: {}", self.logs());
+            };
             if let Some(addr) = line.strip_prefix("croupier listening on http://") {
                 break addr.to_owned();
             }
