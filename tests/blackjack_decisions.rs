@@ -44,8 +44,8 @@ async fn doubles_and_splits_are_paid_for_and_settled_on_the_whole_stake() {
     let mut idle = server.player("idle", "EUR").await;
     olga.join("bj").await;
     idle.join("bj").await;
-    let (mut doubled, mut split, mut auto_stood) = (0, 0, 0);
-    for n in 0..6 {
+    let (mut doubled, mut split, mut auto_stood, mut idle_decisions) = (0, 0, 0, 0);
+    for n in 0..4 {
         let before = server.balance("olga", "EUR").await;
         let round = olga.next_round("bj").await;
         let seat = olga.bet("bj", round, "main", 1_000, &format!("o{n}")).await["seat"]
@@ -62,6 +62,7 @@ async fn doubles_and_splits_are_paid_for_and_settled_on_the_whole_stake() {
                     .or_default()
                     .push(msg["card"].as_str().unwrap().to_owned()),
                 "action" if msg["seat"] == json!(idle_seat) && msg["auto"] == json!(true) => auto_stood += 1,
+                "decision" if msg["seat"] == json!(idle_seat) => idle_decisions += 1,
                 "decision" if msg["seat"] == json!(seat) => {
                     let actions: Vec<&str> = msg["actions"]
                         .as_array()
@@ -115,10 +116,92 @@ async fn doubles_and_splits_are_paid_for_and_settled_on_the_whole_stake() {
             "a main bet can return at most 16 stakes"
         );
     }
-    assert!(
-        auto_stood >= 6,
-        "the silent player's hands were stood by the timer ({auto_stood})"
+    assert!(idle_decisions > 0);
+    assert_eq!(
+        auto_stood, idle_decisions,
+        "every hand of the silent player is stood by the timer"
     );
     eprintln!("doubled {doubled}, split {split}, auto-stood {auto_stood}");
+    server.assert_conserved().await;
+}
+
+async fn deal(console: &mut Client, card: &str) -> Value {
+    let req = console.send(json!({"type": "deal", "card": card})).await;
+    let reply = console.reply(req).await;
+    assert_eq!(reply["type"], "ack", "deal {card}: {reply}");
+    reply
+}
+
+async fn act(player: &mut Client, round: u64, hand: u64, action: &str) {
+    let decision = player
+        .until("decision", |m| {
+            m["type"] == "decision" && m["hand"] == json!(hand) && m["seat"] == json!(1)
+        })
+        .await;
+    assert!(
+        decision["actions"].as_array().unwrap().contains(&json!(action)),
+        "{action} not offered: {decision}"
+    );
+    let req = player
+        .send(json!({"type": "action", "table": "bjc", "round_id": round, "hand": hand, "action": action}))
+        .await;
+    assert_eq!(player.reply(req).await["type"], "ack");
+}
+
+#[tokio::test]
+async fn a_dealt_pair_is_split_and_both_hands_doubled() {
+    let table = console_table("bjc", "blackjack").replace("decision_ms = 1500", "decision_ms = 400");
+    let server = Server::start(&[("bjc", table)], "");
+    server.deposit("paul", "EUR", 100_000).await;
+    server.deposit("ruth", "EUR", 100_000).await;
+    let mut paul = server.player("paul", "EUR").await;
+    let mut ruth = server.player("ruth", "EUR").await;
+    paul.join("bjc").await;
+    ruth.join("bjc").await;
+    let mut console = Client::connect(&format!("ws://{}/v1/deal?table=bjc", server.addr)).await;
+    let req = console.send(json!({"type": "auth", "key": DEALER_KEY})).await;
+    assert_eq!(console.reply(req).await["type"], "ack");
+    let req = console.send(json!({"type": "open_round"})).await;
+    let round = console.reply(req).await["round_id"].as_u64().unwrap();
+    paul.next_round("bjc").await;
+    ruth.next_round("bjc").await;
+    assert_eq!(paul.bet("bjc", round, "main", 1_000, "p").await["seat"], 1);
+    assert_eq!(ruth.bet("bjc", round, "main", 500, "r").await["seat"], 2);
+    let req = console.send(json!({"type": "close_betting"})).await;
+    assert_eq!(console.reply(req).await["type"], "ack");
+
+    for card in ["8h", "5h", "6c", "8d", "5d"] {
+        deal(&mut console, card).await;
+    }
+    act(&mut paul, round, 0, "split").await;
+    deal(&mut console, "3c").await; // hand 0: 8 3 = 11
+    act(&mut paul, round, 0, "double").await;
+    deal(&mut console, "Kd").await; // 21, doubled
+    deal(&mut console, "2s").await; // hand 1: 8 2 = 10
+    act(&mut paul, round, 1, "double").await;
+    deal(&mut console, "9s").await; // 19, doubled
+                                    // Ruth (5 5) never acts: her decision timer stands her hand.
+    ruth.until("auto stand", |m| {
+        m["type"] == "action" && m["seat"] == json!(2) && m["auto"] == json!(true)
+    })
+    .await;
+    deal(&mut console, "Tc").await; // dealer 16
+    deal(&mut console, "7s").await; // dealer 23: bust
+
+    let settled = paul.expect("settled").await;
+    assert_eq!(
+        settled["payouts"][0]["amount"], 4_000,
+        "1,000 + split 1,000 + two doubles: {settled}"
+    );
+    assert_eq!(
+        settled["payouts"][0]["payout"], 8_000,
+        "both doubled hands win against a bust: {settled}"
+    );
+    assert_eq!(settled["balance"]["amount"], 104_000);
+    let settled = ruth.expect("settled").await;
+    assert_eq!(
+        settled["balance"]["amount"], 100_500,
+        "ruth's stood 10 wins against the bust"
+    );
     server.assert_conserved().await;
 }
