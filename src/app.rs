@@ -1,10 +1,13 @@
 //! Starts the journal, runs recovery, starts the actors and the HTTP server; owns shutdown.
 //!
 //! Start-up order: open the journal → replay the ledger → make recovery repairs durable →
-//! start lobby, bank, sessions and tables → bind HTTP. Shutdown (SIGINT/SIGTERM): actix-web
-//! stops accepting and closes connections (`shutdown_timeout_s`), then the journal writer
-//! drains its queue and makes it durable before the process exits. A round interrupted by
-//! shutdown or a crash is voided and refunded by recovery at the next start.
+//! start lobby, bank, sessions and tables → bind HTTP.
+//!
+//! Shutdown (SIGINT/SIGTERM), each step with a timeout: stop accepting connections → every
+//! table takes no new round and voids its running one, refunding every bet durably
+//! (`TABLE_STOP_TIMEOUT`) → close player sockets with 1001 → stop HTTP → the journal writer
+//! drains and syncs its queue → exit. A round a crash interrupts instead is voided and
+//! refunded by recovery at the next start.
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -14,8 +17,8 @@ use actix::prelude::*;
 use actix_web::{web, App, HttpServer};
 
 use crate::actors::lobby::{LobbyActor, RegisterTable};
-use crate::actors::sessions::SessionsActor;
-use crate::actors::table::{now_us, TableActor};
+use crate::actors::sessions::{CloseAll, SessionsActor};
+use crate::actors::table::{now_us, Shutdown, TableActor};
 use crate::actors::wallet::BankActor;
 use crate::config::{load_tables, Config};
 use crate::journal::records::{self, RoundRecord, RoundStatus};
@@ -26,6 +29,8 @@ use crate::transport::{routes, AppState};
 
 /// Time given to open connections when the server stops.
 const SHUTDOWN_TIMEOUT_S: u64 = 5;
+/// Time tables get to void and refund their running rounds at shutdown.
+const TABLE_STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Session lifetime from launch.
 const SESSION_TTL_S: u64 = 8 * 3600;
 
@@ -97,6 +102,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         std::time::Duration::from_secs(SESSION_TTL_S),
     )
     .start();
+    let mut table_addrs = Vec::new();
     for table in tables {
         let table = table.scaled(config.pacing_scale);
         let mut actor = TableActor::new(table.clone(), journal.clone(), lobby.clone(), limits.clone())?;
@@ -109,9 +115,11 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         );
         // Tables share one arbiter with each other; sockets run on the HTTP workers.
         let addr = actor.start();
+        table_addrs.push(addr.clone());
         lobby.do_send(RegisterTable { config: table, addr });
     }
 
+    let sessions_for_shutdown = sessions.clone();
     let state = AppState {
         auth: Arc::new(OperatorAuth::new(config.operators.clone(), config.signature_window_s)),
         config: Arc::new(config.clone()),
@@ -130,14 +138,51 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             .configure(crate::transport::web::configure)
     })
     .shutdown_timeout(SHUTDOWN_TIMEOUT_S)
+    .disable_signals()
     .bind(config.listen)?;
     for addr in server.addrs() {
         // Tests and scripts read this line to find the port when listening on port 0.
         println!("croupier listening on http://{addr}");
         tracing::info!(%addr, sandbox = config.sandbox, "listening");
     }
-    server.run().await?;
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: voiding running rounds");
+        let stop_accepting = handle.pause();
+        stop_accepting.await;
+        let stops = table_addrs.iter().map(|table| {
+            let (done, stopped) = tokio::sync::oneshot::channel();
+            table.do_send(Shutdown(done));
+            stopped
+        });
+        if tokio::time::timeout(TABLE_STOP_TIMEOUT, futures_util::future::join_all(stops))
+            .await
+            .is_err()
+        {
+            tracing::warn!("some tables did not finish voiding in time; recovery will finish them");
+        }
+        let _ = sessions_for_shutdown.send(CloseAll).await;
+        handle.stop(true).await;
+    });
+    server.await?;
     tracing::info!("HTTP server stopped; flushing the journal");
     drop(journal);
     Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(signal) => signal,
+        Err(error) => {
+            tracing::error!(error = %error, "cannot listen for SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
 }

@@ -63,6 +63,7 @@ async fn finished_shoe_verifies_over_rest_and_offline() {
     assert!(output.status.success());
     let offline: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(offline["commit"], commit.as_str());
+    assert!(!server.logs().contains(seed), "server seeds never reach the logs");
     let start = record["shoe_start"].as_u64().unwrap() as usize;
     let offline_cards: Vec<&str> = offline["cards"]
         .as_array()

@@ -276,3 +276,20 @@ impl Handler<Peek> for SessionsActor {
         (session.expires_at > Instant::now()).then(|| session.info.clone())
     }
 }
+
+/// Shutdown: closes every player connection with 1001 (reconnect later).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CloseAll;
+
+impl Handler<CloseAll> for SessionsActor {
+    type Result = ();
+
+    fn handle(&mut self, _: CloseAll, _: &mut Self::Context) {
+        for session in self.sessions.values_mut() {
+            if let Some(conn) = session.connection.take() {
+                conn.close(close_code::GOING_AWAY);
+            }
+        }
+    }
+}

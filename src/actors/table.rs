@@ -112,6 +112,8 @@ pub struct TableActor {
     odds_version: u64,
     /// Rounds that recovery voided at start-up; announced as `round_void` once started.
     voided_at_start: Vec<RoundId>,
+    /// Shutdown callers waiting for the current round to be voided and refunded.
+    stopping: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
 pub fn now_us() -> i64 {
@@ -188,6 +190,7 @@ impl TableActor {
             recent: VecDeque::new(),
             odds_version: 0,
             voided_at_start: Vec::new(),
+            stopping: Vec::new(),
         }
         .with_unrevealed_shoe())
     }
@@ -905,6 +908,9 @@ impl TableActor {
     /// After settlement or void: reveal a finished shoe, then start the next round.
     fn end_round(&mut self, ctx: &mut Context<Self>) {
         self.live = None;
+        for waiter in self.stopping.drain(..) {
+            let _ = waiter.send(());
+        }
         let shoe_done = self.config.game == Game::Roulette
             || self
                 .shoe
@@ -1284,6 +1290,34 @@ impl Handler<Join> for TableActor {
             self.send_snapshot(&join);
         } else {
             self.pending_snapshots.push(join);
+        }
+    }
+}
+
+/// Shutdown: take no new round, void the running one (refunding every bet), then reply.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Shutdown(pub tokio::sync::oneshot::Sender<()>);
+
+impl Handler<Shutdown> for TableActor {
+    type Result = ();
+
+    fn handle(&mut self, Shutdown(done): Shutdown, ctx: &mut Self::Context) {
+        self.paused = true;
+        if let Some(handle) = self.timer.take() {
+            ctx.cancel_future(handle);
+        }
+        match &self.live {
+            None => {
+                let _ = done.send(());
+            }
+            Some(live) => {
+                let settling = live.settling;
+                self.stopping.push(done);
+                if !settling {
+                    self.void_round(ctx, "server shutting down".into(), None);
+                }
+            }
         }
     }
 }

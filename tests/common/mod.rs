@@ -121,6 +121,28 @@ impl Server {
         }
     }
 
+    /// SIGTERM, then waits for the process to exit; returns whether it exited cleanly.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return false;
+        };
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        for _ in 0..300 {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
+    /// Starts again after `kill` or `terminate`, on the same data dir (a new port).
+    pub fn start_again(&mut self) {
+        self.spawn();
+    }
+
     /// Restarts on the same data dir (a new port).
     pub fn restart(&mut self) {
         self.kill();
@@ -336,6 +358,8 @@ impl Client {
                 }
                 Ok(Message::Close(frame)) => {
                     self.close_code = frame.map(|f| u16::from(f.code));
+                    // Complete the closing handshake as a real client does.
+                    let _ = self.ws.flush().await;
                     return None;
                 }
                 Ok(_) => continue,
