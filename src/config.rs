@@ -55,6 +55,11 @@ pub struct Limits {
     pub journal_queue_max: usize,
     /// Messages waiting in a table's or wallet's mailbox before player commands get `busy`.
     pub mailbox_max: usize,
+    /// A session that sends no command this long is warned, then closed (4007) a minute
+    /// later if it stays silent; its bets stand and settle.
+    pub session_idle_ms: u64,
+    /// Table events kept per table for resuming clients; older resumes get a snapshot.
+    pub history_events_max: u64,
 }
 
 impl Default for Limits {
@@ -72,6 +77,8 @@ impl Default for Limits {
             launch_token_ttl_s: 300,
             journal_queue_max: 100_000,
             mailbox_max: 4096,
+            session_idle_ms: 30 * 60 * 1000,
+            history_events_max: 100_000,
         }
     }
 }

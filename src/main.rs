@@ -39,7 +39,7 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         count: usize,
     },
-    /// Rebuild every balance from the journal offline and report inconsistencies.
+    /// Rebuild every balance and round from the journal offline; exit 1 on any inconsistency.
     Replay {
         #[arg(long, default_value = "data")]
         data: PathBuf,
@@ -169,18 +169,24 @@ fn replay(data: PathBuf) -> ExitCode {
         eprintln!("error: no journal at {}", journal_dir.display());
         return ExitCode::from(2);
     }
-    let result = croupier::journal::Journal::open(&journal_dir, 64 * 1024 * 1024, 16)
-        .and_then(|journal| croupier::journal::replay::replay_ledger(&journal));
+    let result = croupier::journal::Journal::open(&journal_dir, 64 * 1024 * 1024, 16).and_then(|journal| {
+        let replayed = croupier::journal::replay::replay_ledger(&journal)?;
+        let rounds = croupier::journal::replay::audit_rounds(&journal, &replayed)?;
+        Ok((replayed, rounds))
+    });
     match result {
-        Ok(replayed) => {
+        Ok((replayed, rounds)) => {
+            let problems: Vec<&String> = replayed.problems.iter().chain(&rounds.problems).collect();
             let report = serde_json::json!({
                 "ledger_records": replayed.ledger_records,
                 "players": replayed.wallets.len(),
                 "currencies": replayed.summary,
-                "problems": replayed.problems,
+                "rounds": rounds.rounds,
+                "unfinished_rounds": rounds.unfinished,
+                "problems": problems,
             });
             println!("{report}");
-            if replayed.problems.is_empty() {
+            if problems.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

@@ -26,6 +26,8 @@ pub mod close_code {
     pub const REPLACED: u16 = 4004;
     /// The operator revoked the session: do not reconnect.
     pub const REVOKED: u16 = 4005;
+    /// No command for `session_idle_ms` after a warning: reconnect when the player is back.
+    pub const SESSION_IDLE: u16 = 4007;
     /// The client did not read fast enough: reconnect and resume.
     pub const TOO_SLOW: u16 = 4008;
     /// Too many messages: reconnect after a pause.

@@ -41,6 +41,12 @@ const HISTORY_MAX: usize = 2048;
 const REPLAY_MAX: u64 = 10_000;
 /// How often a close of betting re-checks for stakes still being written.
 const PENDING_RETRY: Duration = Duration::from_millis(2);
+/// Every this many events the table prunes its history beyond `history_events_max`.
+const PRUNE_EVERY: u64 = 1024;
+/// Most events one pruning pass deletes (it catches up over later passes).
+const PRUNE_BATCH_MAX: usize = 8 * 1024;
+/// Time left on a blackjack decision at which a `countdown` warning is pushed.
+const COUNTDOWN_WARNINGS_MS: [u64; 2] = [5_000, 2_000];
 /// Results shown in the lobby's road.
 const RECENT_MAX: usize = 60;
 
@@ -112,6 +118,8 @@ pub struct TableActor {
     odds_version: u64,
     /// Rounds that recovery voided at start-up; announced as `round_void` once started.
     voided_at_start: Vec<RoundId>,
+    /// Events below this seq are already pruned from the journal's history window.
+    pruned_below: u64,
     /// Shutdown callers waiting for the current round to be voided and refunded.
     stopping: Vec<tokio::sync::oneshot::Sender<()>>,
 }
@@ -191,6 +199,7 @@ impl TableActor {
             odds_version: 0,
             voided_at_start: Vec::new(),
             stopping: Vec::new(),
+            pruned_below: 0,
         }
         .with_unrevealed_shoe())
     }
@@ -388,6 +397,30 @@ impl TableActor {
             }
         }
         crate::telemetry::events_pushed(pushed);
+        if self.delivered_seq % PRUNE_EVERY == 0 {
+            self.prune_history();
+        }
+    }
+
+    /// Keeps the table's stream to `history_events_max` events: older ones are deleted in
+    /// the background (resumes from before the window get a snapshot). Round records,
+    /// shoes and the ledger are kept for audit.
+    fn prune_history(&mut self) {
+        let cutoff = self.delivered_seq.saturating_sub(self.limits.history_events_max);
+        if cutoff <= self.pruned_below {
+            return;
+        }
+        let mut batch = Batch::new();
+        let range = table_key(self.id(), self.pruned_below)..table_key(self.id(), cutoff);
+        for entry in self.journal.tree(Tree::Events).range(range).take(PRUNE_BATCH_MAX) {
+            let Ok((key, _)) = entry else { break };
+            batch.remove(Tree::Events, key.to_vec());
+        }
+        self.pruned_below = cutoff;
+        // Nothing waits on this: a crash before it lands just leaves more history.
+        if !batch.is_empty() && self.journal.submit(batch).is_err() {
+            tracing::warn!(table = %self.config.id, "history pruning skipped: journal busy");
+        }
     }
 
     /// Sends a private frame after everything emitted so far is delivered.
@@ -725,6 +758,26 @@ impl TableActor {
             None,
         );
         self.schedule(ctx, self.config.decision_ms, move |act, ctx| act.decision_timeout(ctx));
+        // Warnings before the hand is stood, so a player who reconnects mid-decision sees the
+        // clock running out.
+        for remaining_ms in COUNTDOWN_WARNINGS_MS
+            .into_iter()
+            .filter(|ms| *ms < self.config.decision_ms)
+        {
+            ctx.run_later(
+                Duration::from_millis(self.config.decision_ms - remaining_ms),
+                move |act, ctx| {
+                    let Some(live) = act.live.as_ref() else { return };
+                    if live.decision_deadline_us != Some(deadline)
+                        || live.round.awaiting_decision() != Some((seat, hand))
+                    {
+                        return;
+                    }
+                    let event = json!({"round_id": round_id, "seat": seat, "hand": hand, "remaining_ms": remaining_ms});
+                    act.emit(ctx, vec![("countdown", event)], Batch::new(), None);
+                },
+            );
+        }
     }
 
     fn decision_timeout(&mut self, ctx: &mut Context<Self>) {

@@ -33,7 +33,14 @@ pub struct PlayerSocket {
     pub bucket: TokenBucket,
     /// Rejected messages in a row; at `STRIKES_MAX` the connection is closed (4009).
     pub strikes: u32,
+    /// Last command from the player (pongs and pings do not count): idle sessions are
+    /// warned, then closed.
+    pub last_command: Instant,
+    pub idle_warned: bool,
 }
+
+/// How long before an idle close the player is warned.
+const IDLE_WARNING: Duration = Duration::from_secs(60);
 
 impl PlayerSocket {
     fn reply_error(&mut self, req: Option<u64>, error: CommandError) {
@@ -64,6 +71,10 @@ impl PlayerSocket {
             }
         };
         self.strikes = 0;
+        if !matches!(msg, ClientMsg::Ping { .. }) {
+            self.last_command = Instant::now();
+            self.idle_warned = false;
+        }
         match msg {
             ClientMsg::Ping { req } => {
                 let mut body = json!({"type": "pong", "ts": crate::actors::table::now_us()});
@@ -198,6 +209,7 @@ impl Actor for PlayerSocket {
         crate::telemetry::connection_opened("player");
         let limits = &self.state.config.limits;
         let idle = Duration::from_millis(limits.idle_timeout_ms);
+        let session_idle = Duration::from_millis(limits.session_idle_ms);
         ctx.run_interval(Duration::from_millis(limits.heartbeat_ms), move |act, ctx| {
             if !act.caller.out.is_open() {
                 ctx.stop();
@@ -207,6 +219,21 @@ impl Actor for PlayerSocket {
                 act.caller.out.close(close_code::IDLE);
                 ctx.stop();
                 return;
+            }
+            let quiet = act.last_command.elapsed();
+            if quiet >= session_idle {
+                act.caller.out.close(close_code::SESSION_IDLE);
+                ctx.stop();
+                return;
+            }
+            if !act.idle_warned && quiet + IDLE_WARNING.min(session_idle) >= session_idle {
+                act.idle_warned = true;
+                let closes_in_ms = session_idle.saturating_sub(quiet).as_millis() as u64;
+                act.caller.out.send(
+                    json!({"type": "idle_warning", "closes_in_ms": closes_in_ms})
+                        .to_string()
+                        .into(),
+                );
             }
             let mut ws = act.ws.clone();
             actix_web::rt::spawn(async move {

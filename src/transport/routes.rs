@@ -610,6 +610,8 @@ async fn play(
             last_seen: Instant::now(),
             bucket,
             strikes: 0,
+            last_command: Instant::now(),
+            idle_warned: false,
         }
     });
     response

@@ -41,6 +41,7 @@ pub fn close_reason(code: u16) -> CloseReason {
         close_code::REPLACED => "replaced by a newer connection",
         close_code::REVOKED => "session revoked",
         close_code::TOO_SLOW => "too slow",
+        close_code::SESSION_IDLE => "session idle",
         close_code::FLOODING => "too many messages",
         _ => "closed",
     };

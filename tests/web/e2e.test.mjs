@@ -183,6 +183,7 @@ test('a dealer console deals a round on the console table while a player watches
   await dealer.waitForSelector('#phase[data-phase="result"]');
   assert.match(await dealer.textContent('#event-log'), /result/);
   assert.equal(await dealer.locator('#dealt .card').count(), 4, 'the console shows the four cards dealt');
+  assert.match(await dealer.textContent('#console-result'), /Banker wins 9 to 0/);
   await dealer.screenshot({ path: join(SHOTS, 'dealer-desktop.png'), animations: 'disabled' });
 
   // Void with a reason refunds: open a round, bet, void it.
