@@ -5,12 +5,17 @@
 // in order; every page must finish without console errors or uncaught exceptions.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { launchBrowser, newPage } from './browser.mjs';
 import { DEALER_KEY, REPO, getJson, startServer } from './harness.mjs';
 
-const SHOTS = join(REPO, 'docs/screenshots');
+// Screenshots go to a temp dir; CROUPIER_SCREENSHOTS_DIR=docs/screenshots refreshes the
+// committed ones (README) without every test run rewriting them.
+const SHOTS = process.env.CROUPIER_SCREENSHOTS_DIR
+  ? resolve(REPO, process.env.CROUPIER_SCREENSHOTS_DIR)
+  : mkdtempSync(join(tmpdir(), 'croupier-shots-'));
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1366, height: 768 };
 
@@ -298,6 +303,8 @@ test('blackjack: a seat bet, the decision buttons with their timer, and settleme
       await page.screenshot({ path: join(SHOTS, 'blackjack-desktop.png') });
       await page.click('#decision .action-stand');
       await page.waitForSelector(`#result[data-round="${roundId}"][data-settled="true"]`, { timeout: 20000 });
+      const trace = await page.evaluate(() => window.__croupier.conn.trace.join(' '));
+      assert.notEqual(await page.getAttribute('#result', 'data-outcome'), '', `the result is shown; received: ${trace}`);
       assertNoPageErrors(page);
       await page.close();
       return;
