@@ -112,7 +112,7 @@ async fn check_after_restart(
     let mut histories: HashMap<String, Vec<Value>> = HashMap::new();
     for (player, round, bet_id) in acked {
         if !rounds.contains_key(round) {
-            let record = server.http("GET", &format!("/v1/rounds/{round}"), &[], "").await.1;
+            let record = server.signed("GET", &format!("/v1/rounds/{round}"), "").await.1;
             rounds.insert(*round, record);
         }
         let record = &rounds[round];

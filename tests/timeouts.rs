@@ -69,9 +69,15 @@ async fn idle_session_is_warned_then_closed_and_its_bet_still_settles() {
     // The bet stands: the round settles and the ledger shows the stake and its outcome.
     let mut settled = false;
     for _ in 0..200 {
-        let record = server.http("GET", &format!("/v1/rounds/{round}"), &[], "").await.1;
+        let record = server.signed("GET", &format!("/v1/rounds/{round}"), "").await.1;
         if record["status"] == "settled" {
             assert_eq!(record["bets"][0]["player"], "walt");
+            let public = server.http("GET", &format!("/v1/rounds/{round}"), &[], "").await.1;
+            assert!(
+                public["bets"][0]["player"].is_null(),
+                "the public round record hides who bet: {public}"
+            );
+            assert_eq!(public["bets"][0]["amount"], 1_000);
             settled = true;
             break;
         }

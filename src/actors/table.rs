@@ -1222,7 +1222,14 @@ impl TableActor {
                 body["outcome"] = serde_json::to_value(outcome).unwrap_or_default();
             }
             if let Some((seat, hand)) = round.awaiting_decision() {
-                body["decision"] = json!({"seat": seat, "hand": hand, "deadline": live.decision_deadline_us});
+                let actions: Vec<String> = match &round.deal {
+                    crate::domain::round::Deal::Blackjack(Some(bj)) => {
+                        bj.legal_actions().iter().map(ToString::to_string).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                body["decision"] =
+                    json!({"seat": seat, "hand": hand, "deadline": live.decision_deadline_us, "actions": actions});
             }
             body["my_bets"] = json!(round
                 .bets
@@ -1699,6 +1706,7 @@ impl Handler<DealerCommand> for TableActor {
                     "paused": self.paused,
                     "seq": self.delivered_seq,
                     "round_id": round_id,
+                    "closes_at": self.live.as_ref().map(|l| l.round.closes_at_us),
                     "phase": self.live.as_ref().map_or(if self.paused { "paused" } else { "waiting" }, |l| phase_name(l.round.phase)),
                     "next_position": self.live.as_ref().and_then(|l| l.round.next_position()),
                     "cards": self.live.as_ref().map(|l| l.round.cards().into_iter().map(|(to, card)| json!({"to": to, "card": card})).collect::<Vec<_>>()),

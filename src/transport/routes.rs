@@ -417,10 +417,28 @@ fn load_round(state: &AppState, text: &str) -> Result<(RoundRecord, Option<ShoeR
     Ok((record, shoe))
 }
 
-async fn round(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+/// Anyone may read a round to verify it; only a signed operator request sees who bet.
+async fn round(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let operator_view = if req.headers().contains_key("x-croupier-signature") {
+        match operator(&req, b"", &state) {
+            Ok(_) => true,
+            Err(response) => return response,
+        }
+    } else {
+        false
+    };
     match load_round(&state, &path) {
         Ok((record, shoe)) => {
             let mut body = serde_json::to_value(&record).unwrap_or_default();
+            if !operator_view {
+                // Players' ids and bet ids are private; the public keeps spots and amounts.
+                for bet in body["bets"].as_array_mut().into_iter().flatten() {
+                    if let Some(bet) = bet.as_object_mut() {
+                        bet.remove("player");
+                        bet.remove("bet_id");
+                    }
+                }
+            }
             if let Some(shoe) = shoe {
                 body["server_seed"] = json!(shoe.server_seed);
                 body["client_seed"] = json!(shoe.client_seed);
