@@ -46,8 +46,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 session_id: None,
                 ts_us: i as i64,
             };
-            batch.insert(Tree::Ledger, records::ledger_key(&player, &record.txid), records::encode(&record));
-            let event = format!(r#"{{"type":"card","table":"baccarat-1","seq":{},"epoch":1,"ts":{i},"round_id":{},"to":"player1","card":"Kh"}}"#, i + 1, i / 100);
+            batch.insert(
+                Tree::Ledger,
+                records::ledger_key(&player, &record.txid),
+                records::encode(&record),
+            );
+            let event = format!(
+                r#"{{"type":"card","table":"baccarat-1","seq":{},"epoch":1,"ts":{i},"round_id":{},"to":"player1","card":"Kh"}}"#,
+                i + 1,
+                i / 100
+            );
             batch.insert(Tree::Events, table_key("baccarat-1", i + 1), event.into_bytes());
         }
         journal.commit(batch).await?;

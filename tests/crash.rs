@@ -105,7 +105,7 @@ async fn check_after_restart(
     server: &Server,
     acked: &[(String, u64, String)],
     kill: usize,
-    audited: &mut HashMap<String, u64>,
+    audited: &mut HashMap<String, (u64, Option<u64>)>,
 ) {
     server.assert_conserved().await;
     let mut rounds: HashMap<u64, Value> = HashMap::new();
@@ -168,10 +168,10 @@ async fn check_after_restart(
     // last time replays every event since, in order (Client::next asserts it).
     let mut auditor = server.player(&format!("auditor{kill}"), "EUR").await;
     for (table, _, _) in TABLES {
-        let from = audited.get(table).copied().unwrap_or(0);
+        let (from, epoch) = audited.get(table).copied().unwrap_or((0, None));
         auditor.seqs.insert(table.to_owned(), from);
         let req = auditor
-            .send(json!({"type": "join", "table": table, "last_seq": from, "epoch": 1}))
+            .send(json!({"type": "join", "table": table, "last_seq": from, "epoch": epoch}))
             .await;
         let reply = auditor.reply(req).await;
         assert_eq!(reply["type"], "ack", "{reply}");
@@ -179,7 +179,17 @@ async fn check_after_restart(
             reply["resumed"], true,
             "kill {kill}: {table}'s history since {from} could not be replayed: {reply}"
         );
-        audited.insert(table.to_owned(), reply["seq"].as_u64().unwrap());
+        if let Some(previous) = epoch {
+            assert_eq!(
+                reply["epoch"].as_u64(),
+                Some(previous),
+                "kill {kill}: {table}'s epoch changed across a restart"
+            );
+        }
+        audited.insert(
+            table.to_owned(),
+            (reply["seq"].as_u64().unwrap(), reply["epoch"].as_u64()),
+        );
     }
 }
 

@@ -76,24 +76,21 @@ async fn revoked_sessions_are_closed_and_dead() {
     assert_eq!((status, reply["revoked"].as_u64()), (200, Some(1)));
     while quinn.next().await.is_some() {}
     assert_eq!(quinn.close_code, Some(4005), "revocation close code");
-    let (status, _) = server
-        .http("GET", &format!("/v1/play?token={}", quinn.resume_token), &[], "")
-        .await;
-    assert_eq!(status, 401);
+    assert_eq!(
+        upgrade_status(&server.addr, &format!("/v1/play?token={}", quinn.resume_token)).await,
+        401
+    );
     let spare = server.launch("quinn", "EUR").await;
     let session = spare["session_id"].as_str().unwrap();
     assert_eq!(
         server.signed("DELETE", &format!("/v1/sessions/{session}"), "").await.0,
         200
     );
-    let (status, _) = server
-        .http(
-            "GET",
-            &format!("/v1/play?token={}", spare["token"].as_str().unwrap()),
-            &[],
-            "",
-        )
-        .await;
+    let status = upgrade_status(
+        &server.addr,
+        &format!("/v1/play?token={}", spare["token"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(status, 401, "a revoked launch token must not open a socket");
 }
 

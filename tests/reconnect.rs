@@ -19,6 +19,7 @@ async fn resume_replays_exactly_what_was_missed() {
     let round = mia.next_round("bac").await;
     assert_eq!(mia.bet("bac", round, "player", 500, "m1").await["type"], "ack");
     let last_seq = *mia.seqs.get("bac").unwrap();
+    let epoch = mia.epochs["bac"];
     let resume = mia.resume_token.clone();
     drop(mia);
 
@@ -37,7 +38,7 @@ async fn resume_replays_exactly_what_was_missed() {
     assert_eq!(welcome["player_id"], "mia");
     back.seqs.insert("bac".into(), last_seq);
     let req = back
-        .send(json!({"type": "join", "table": "bac", "last_seq": last_seq, "epoch": 1}))
+        .send(json!({"type": "join", "table": "bac", "last_seq": last_seq, "epoch": epoch}))
         .await;
     let mut replayed = Vec::new();
     loop {
@@ -88,12 +89,23 @@ async fn stale_epoch_gets_a_snapshot_and_newer_connection_replaces_older() {
     assert_eq!(nia.close_code, Some(4004));
 
     let req = second
-        .send(json!({"type": "join", "table": "bac", "last_seq": 1, "epoch": 999}))
+        .send(json!({"type": "join", "table": "bac", "last_seq": 1, "epoch": 0}))
         .await;
     let snapshot = second.expect("snapshot").await;
     assert!(snapshot["phase"].is_string());
     assert_eq!(second.reply(req).await["type"], "ack");
-    // The consumed resume token and made-up tokens are refused before the upgrade.
-    let (status, body) = server.http("GET", &format!("/v1/play?token={resume}"), &[], "").await;
-    assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
+    // A consumed resume token is refused before the upgrade.
+    assert_eq!(
+        upgrade_status(&server.addr, &format!("/v1/play?token={resume}")).await,
+        401
+    );
+    // A plain GET (a link preview) is refused without spending a fresh launch token.
+    let grant = server.launch("nia", "EUR").await;
+    let path = format!("/v1/play?token={}", grant["token"].as_str().unwrap());
+    assert_eq!(server.http("GET", &path, &[], "").await.0, 400);
+    assert_eq!(
+        upgrade_status(&server.addr, &path).await,
+        101,
+        "the launch token still works"
+    );
 }

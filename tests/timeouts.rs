@@ -29,13 +29,14 @@ async fn dropped_player_sees_the_countdown_after_reconnecting_then_stands() {
     }
     vera.expect("decision").await;
     let last_seq = vera.seqs["bjc"];
+    let epoch = vera.epochs["bjc"];
     let resume = vera.resume_token.clone();
     drop(vera);
 
     let mut back = Client::connect(&format!("ws://{}/v1/play?token={resume}", server.addr)).await;
     back.expect("welcome").await;
     back.seqs.insert("bjc".into(), last_seq);
-    back.send(json!({"type": "join", "table": "bjc", "last_seq": last_seq, "epoch": 1}))
+    back.send(json!({"type": "join", "table": "bjc", "last_seq": last_seq, "epoch": epoch}))
         .await;
     let warning = back.expect("countdown").await;
     assert_eq!(

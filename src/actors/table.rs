@@ -124,6 +124,29 @@ pub struct TableActor {
     stopping: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// The table stream's epoch: drawn at random when the journal first holds the table and kept
+/// with it, so a stream rebuilt from nothing (a wiped data dir) never matches an old one and a
+/// client's resume cannot silently skip. A u32, so every client language reads it exactly.
+fn stream_epoch(journal: &Journal, table: &str) -> Result<u64, journal::JournalError> {
+    let tables = journal.tree(Tree::Tables);
+    if let Some(stored) = tables.get(table.as_bytes())? {
+        let record: records::TableRecord = records::decode("tables", &stored)?;
+        return Ok(record.epoch);
+    }
+    let mut bytes = [0u8; 4];
+    getrandom::fill(&mut bytes).map_err(|e| journal::JournalError::Io(std::io::Error::other(e.to_string())))?;
+    let epoch = u64::from(u32::from_be_bytes(bytes).max(1));
+    // Made durable by the table's first group commit, before any event of this epoch.
+    tables.insert(
+        table.as_bytes(),
+        records::encode(&records::TableRecord {
+            v: records::RECORD_VERSION,
+            epoch,
+        }),
+    )?;
+    Ok(epoch)
+}
+
 pub fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -172,6 +195,7 @@ impl TableActor {
             Some(entry) => journal::table_key_n(&entry?.0).unwrap_or(0),
             None => 0,
         };
+        let epoch = stream_epoch(&journal, &id)?;
         let unseen = Composition::decks(config.decks.clamp(1, crate::domain::cards::DECKS_MAX))
             .unwrap_or(Composition::from_counts([0; 13]));
         Ok(TableActor {
@@ -179,8 +203,7 @@ impl TableActor {
             journal,
             lobby,
             limits,
-            // The stream's history lives in the journal with it; one epoch while the journal does.
-            epoch: 1,
+            epoch,
             seq,
             delivered_seq: seq,
             history: VecDeque::new(),
@@ -646,7 +669,7 @@ impl TableActor {
             None,
         );
         if let Some((req, out)) = reply {
-            out.send(ack(req, json!({"round_id": round_id})));
+            self.send_after_pending(out, ack(req, json!({"round_id": round_id})));
         }
         self.report_status();
         self.after_change(ctx);
@@ -1450,8 +1473,13 @@ impl Handler<PlaceBet> for TableActor {
                 ));
                 return;
             }
-            // The first attempt's ack is on its way.
-            Ok(Placement::Repeat { confirmed: false }) => return,
+            // The first attempt's ack is on its way; this request still gets an answer.
+            Ok(Placement::Repeat { confirmed: false }) => {
+                return refuse(CommandError::new(
+                    "bet_pending",
+                    "this bet is still being placed; its ack follows",
+                ));
+            }
             Err(error) => return refuse(error.into()),
         }
         live.wallets.insert(
@@ -1687,12 +1715,13 @@ impl Handler<DealerCommand> for TableActor {
 
     fn handle(&mut self, msg: DealerCommand, ctx: &mut Self::Context) {
         let DealerCommand { req, out, command } = msg;
-        let done = |out: &Outbound, result: Result<Value, CommandError>| {
+        // A dealer's ack follows the events its command caused, once they are durable.
+        let done = |act: &mut TableActor, out: &Outbound, result: Result<Value, CommandError>| {
             let frame = match result {
                 Ok(body) => ack(req, body),
                 Err(error) => error_frame(req, &error),
             };
-            out.send(frame);
+            act.send_after_pending(out.clone(), frame);
         };
         let round_id = self.live.as_ref().map(|l| l.round.id);
         match command {
@@ -1712,7 +1741,7 @@ impl Handler<DealerCommand> for TableActor {
                     "cards": self.live.as_ref().map(|l| l.round.cards().into_iter().map(|(to, card)| json!({"to": to, "card": card})).collect::<Vec<_>>()),
                 })));
                 self.tell_dealers_bets();
-                done(&out, Ok(json!({"table": self.config.id})));
+                done(self, &out, Ok(json!({"table": self.config.id})));
             }
             DealerAction::Detach => {
                 self.dealers.remove(&out.conn);
@@ -1721,7 +1750,7 @@ impl Handler<DealerCommand> for TableActor {
                 let result = self
                     .open_round(ctx)
                     .map(|()| json!({"round_id": self.live.as_ref().map(|l| l.round.id)}));
-                done(&out, result);
+                done(self, &out, result);
             }
             DealerAction::CloseBetting => self.close_betting(ctx, Some((req, out))),
             DealerAction::Deal { card, position } => {
@@ -1730,11 +1759,11 @@ impl Handler<DealerCommand> for TableActor {
                     .map_err(|e| CommandError::from(RuleError::from(e)))
                     .and_then(|card| self.deal_card(ctx, card, position.as_deref()))
                     .map(|()| json!({"round_id": round_id, "next_position": self.live.as_ref().and_then(|l| l.round.next_position())}));
-                done(&out, result);
+                done(self, &out, result);
             }
             DealerAction::Spin { pocket } => {
                 let result = self.land_ball(ctx, pocket).map(|()| json!({"round_id": round_id}));
-                done(&out, result);
+                done(self, &out, result);
             }
             DealerAction::Undo => {
                 let result = match self.live.as_mut() {
@@ -1759,13 +1788,14 @@ impl Handler<DealerCommand> for TableActor {
                             None,
                         );
                         done(
+                            self,
                             &out,
                             Ok(
                                 json!({"round_id": round_id, "next_position": self.live.as_ref().and_then(|l| l.round.next_position())}),
                             ),
                         );
                     }
-                    Err(error) => done(&out, Err(error)),
+                    Err(error) => done(self, &out, Err(error)),
                 }
             }
             DealerAction::Burn { card } => {
@@ -1778,11 +1808,12 @@ impl Handler<DealerCommand> for TableActor {
                 if result.is_ok() {
                     self.emit(ctx, vec![("burn", json!({"round_id": round_id}))], Batch::new(), None);
                 }
-                done(&out, result.map(|()| json!({})));
+                done(self, &out, result.map(|()| json!({})));
             }
             DealerAction::ChangeShoe => {
                 if self.live.is_some() {
                     done(
+                        self,
                         &out,
                         Err(RuleError::WrongPhase("change the shoe between rounds".into()).into()),
                     );
@@ -1799,7 +1830,7 @@ impl Handler<DealerCommand> for TableActor {
                         Batch::new(),
                         None,
                     );
-                    done(&out, Ok(json!({})));
+                    done(self, &out, Ok(json!({})));
                 }
             }
             DealerAction::Void { reason } => self.void_round(ctx, reason, Some((req, out))),
@@ -1807,7 +1838,7 @@ impl Handler<DealerCommand> for TableActor {
                 self.paused = true;
                 self.emit(ctx, vec![("paused", json!({}))], Batch::new(), None);
                 self.report_status();
-                done(&out, Ok(json!({"paused": true})));
+                done(self, &out, Ok(json!({"paused": true})));
             }
             DealerAction::Resume => {
                 let was_paused = std::mem::replace(&mut self.paused, false);
@@ -1816,7 +1847,7 @@ impl Handler<DealerCommand> for TableActor {
                     let _ = self.open_round(ctx);
                 }
                 self.report_status();
-                done(&out, Ok(json!({"paused": false})));
+                done(self, &out, Ok(json!({"paused": false})));
             }
         }
     }

@@ -32,7 +32,7 @@ pub enum Tree {
     Shoes,
     /// Unrevealed server seeds: same key as `Shoes`. Never served, never logged.
     Secrets,
-    /// Table checkpoints: `table_id` → [`records::TableCheckpoint`].
+    /// Per-table state kept across restarts: `table_id` → [`records::TableRecord`].
     Tables,
 }
 

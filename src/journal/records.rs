@@ -177,3 +177,11 @@ pub fn encode<T: Serialize>(record: &T) -> Vec<u8> {
     // Our record types contain only strings, numbers and maps with string keys.
     serde_json::to_vec(record).unwrap_or_default()
 }
+
+/// What a table keeps across restarts beyond its events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableRecord {
+    pub v: u8,
+    /// The event stream's epoch (see `docs/protocol.md`).
+    pub epoch: u64,
+}

@@ -37,6 +37,8 @@ pub struct PlayerSocket {
     /// warned, then closed.
     pub last_command: Instant,
     pub idle_warned: bool,
+    /// Joins waiting for the lobby's answer; they count against the table limit too.
+    pub joins_in_flight: usize,
 }
 
 /// How long before an idle close the player is warned.
@@ -89,9 +91,8 @@ impl PlayerSocket {
                 last_seq,
                 epoch,
             } => {
-                if !self.joined.contains_key(&table)
-                    && self.joined.len() >= self.state.config.limits.tables_per_connection_max
-                {
+                let open = self.joined.len() + self.joins_in_flight;
+                if !self.joined.contains_key(&table) && open >= self.state.config.limits.tables_per_connection_max {
                     self.reply_error(
                         req,
                         CommandError::new("too_many_tables", "leave a table before joining another"),
@@ -101,27 +102,30 @@ impl PlayerSocket {
                 let caller = self.caller.clone();
                 let lobby = self.state.lobby.clone();
                 let id = table.clone();
+                self.joins_in_flight += 1;
                 ctx.spawn(
                     async move { lobby.send(FindTable(id)).await.ok().flatten() }
                         .into_actor(self)
-                        .map(move |found, act, _| match found {
-                            Some(addr) => {
-                                if addr
-                                    .try_send(Join {
-                                        req,
-                                        caller,
-                                        last_seq,
-                                        epoch,
-                                    })
-                                    .is_err()
-                                {
-                                    act.reply_error(req, CommandError::new("busy", "the table is busy; retry"));
-                                    return;
+                        .map(move |found, act, _| {
+                            act.joins_in_flight -= 1;
+                            match found {
+                                Some(addr) => {
+                                    if addr
+                                        .try_send(Join {
+                                            req,
+                                            caller,
+                                            last_seq,
+                                            epoch,
+                                        })
+                                        .is_err()
+                                    {
+                                        act.reply_error(req, CommandError::new("busy", "the table is busy; retry"));
+                                        return;
+                                    }
+                                    act.joined.insert(table, addr);
                                 }
-                                act.joined.insert(table, addr);
-                            }
-                            None => {
-                                act.reply_error(req, CommandError::new("unknown_table", format!("no table {table}")))
+                                None => act
+                                    .reply_error(req, CommandError::new("unknown_table", format!("no table {table}"))),
                             }
                         }),
                 );

@@ -545,6 +545,14 @@ async fn play(
     body: web::Payload,
     query: web::Query<PlayQuery>,
 ) -> HttpResponse {
+    // A plain GET (a link preview, a proxy probe) must not spend the single-use launch token.
+    if actix_http::ws::verify_handshake(req.head()).is_err() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "this endpoint needs a WebSocket upgrade",
+        );
+    }
     let limits = &state.config.limits;
     if state.connections.fetch_add(1, Ordering::Relaxed) >= limits.connections_max {
         state.connections.fetch_sub(1, Ordering::Relaxed);
@@ -630,6 +638,7 @@ async fn play(
             strikes: 0,
             last_command: Instant::now(),
             idle_warned: false,
+            joins_in_flight: 0,
         }
     });
     response
@@ -646,6 +655,13 @@ async fn deal(
     body: web::Payload,
     query: web::Query<DealQuery>,
 ) -> HttpResponse {
+    if actix_http::ws::verify_handshake(req.head()).is_err() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "this endpoint needs a WebSocket upgrade",
+        );
+    }
     let Ok(table_id) = TableId::parse(&query.table) else {
         return error(StatusCode::BAD_REQUEST, "bad_request", "bad table id");
     };

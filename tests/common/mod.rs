@@ -247,6 +247,15 @@ pub fn signature(secret: &str, ts: &str, nonce: &str, method: &str, path: &str, 
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// The HTTP status a real WebSocket upgrade of `path` is answered with (101 on success).
+pub async fn upgrade_status(addr: &str, path: &str) -> u16 {
+    match tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await {
+        Ok(_) => 101,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("upgrade failed without an HTTP answer: {other}"),
+    }
+}
+
 /// A minimal HTTP/1.1 client (one request per connection).
 pub async fn http(addr: &str, method: &str, path: &str, headers: &[(&str, String)], body: &str) -> (u16, Value) {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
@@ -303,6 +312,8 @@ pub struct Client {
     pub resume_token: String,
     /// Last table seq seen, per table: table events must arrive gap-free.
     pub seqs: std::collections::HashMap<String, u64>,
+    /// Each table stream's epoch as last seen (sent back with `last_seq` to resume).
+    pub epochs: std::collections::HashMap<String, u64>,
     next_req: u64,
     pub close_code: Option<u16>,
 }
@@ -315,6 +326,7 @@ impl Client {
             welcome: Value::Null,
             resume_token: String::new(),
             seqs: Default::default(),
+            epochs: Default::default(),
             next_req: 1,
             close_code: None,
         }
@@ -343,6 +355,9 @@ impl Client {
             match msg {
                 Ok(Message::Text(text)) => {
                     let value: Value = serde_json::from_str(&text).expect("server sent JSON");
+                    if let (Some(table), Some(epoch)) = (value["table"].as_str(), value["epoch"].as_u64()) {
+                        self.epochs.insert(table.to_owned(), epoch);
+                    }
                     if let (Some(table), Some(seq)) = (value["table"].as_str(), value["seq"].as_u64()) {
                         let kind = value["type"].as_str().unwrap_or("");
                         if kind == "snapshot" {
