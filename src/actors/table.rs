@@ -19,7 +19,7 @@ use crate::actors::messages::{
     PlaceBet, TableStatus,
 };
 use crate::actors::outbound::{ConnId, Outbound};
-use crate::actors::wallet::WalletActor;
+use crate::actors::wallet::{WalletActor, WalletError};
 use crate::config::{DealerMode, Limits, TableConfig};
 use crate::domain::cards::{Card, Composition};
 use crate::domain::error::RuleError;
@@ -1514,8 +1514,13 @@ impl Handler<PlaceBet> for TableActor {
                 }
                 Ok(Err(error)) => {
                     live.round.drop_bet(&caller.player, &bet_id);
-                    crate::telemetry::bet_rejected(error.code());
-                    out.send(error_frame(req, &CommandError::new(error.code(), error.to_string())));
+                    // A bet_id reused from another round is, to the player, a duplicate bet.
+                    let code = match error {
+                        WalletError::DuplicateTransaction => "duplicate_bet",
+                        _ => error.code(),
+                    };
+                    crate::telemetry::bet_rejected(code);
+                    out.send(error_frame(req, &CommandError::new(code, error.to_string())));
                 }
                 Err(_) => {
                     live.round.drop_bet(&caller.player, &bet_id);

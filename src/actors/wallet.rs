@@ -37,7 +37,7 @@ impl WalletError {
     pub fn code(&self) -> &'static str {
         match self {
             WalletError::InsufficientFunds => "insufficient_funds",
-            WalletError::DuplicateTransaction => "duplicate_bet",
+            WalletError::DuplicateTransaction => "duplicate_transaction",
             WalletError::InFlight | WalletError::Busy => "busy",
             WalletError::BadAmount => "bad_amount",
             WalletError::Internal => "internal",

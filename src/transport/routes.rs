@@ -14,6 +14,7 @@ use crate::actors::messages::{Caller, Credit, FindTable, GetBalances, GetLobby, 
 use crate::actors::outbound::Outbound;
 use crate::actors::sessions::{CreateSession, OpenSocket, Peek, Revoke};
 use crate::actors::table::now_us;
+use crate::actors::wallet::WalletError;
 use crate::domain::fair::{self, ServerSeed};
 use crate::domain::ids::{PlayerId, RoundId, TableId};
 use crate::domain::money::{Amount, Currency};
@@ -195,29 +196,14 @@ async fn sandbox_launch(state: web::Data<AppState>, req: HttpRequest, body: web:
         Err(response) => return response,
     };
     let amount = SANDBOX_WELCOME_MAJOR * 10i64.pow(request.currency.minor_digits());
-    let record = LedgerRecord {
-        v: records::RECORD_VERSION,
-        // One welcome per player and currency: the txid makes repeats harmless.
-        txid: format!("deposit/sandbox-welcome/{}", request.currency),
-        player: request.player_id.clone(),
-        currency: request.currency,
-        kind: TxKind::Deposit,
-        amount: Amount(amount),
-        table: None,
-        round_id: None,
-        bet_id: None,
-        spot: None,
-        session_id: None,
-        ts_us: now_us(),
-    };
-    let Ok(wallet) = state.bank.send(GetWallet(request.player_id.clone())).await else {
-        return internal();
-    };
-    match wallet.send(Credit(record)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) if e.code() == "busy" => return error(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
-        Ok(Err(_)) => {}
-        Err(_) => return internal(),
+    // One welcome per player and currency: the txid makes repeats harmless.
+    let txid = format!("deposit/sandbox-welcome/{}", request.currency);
+    match deposit(&state, &request.player_id, request.currency, amount, txid).await {
+        Ok(_) => {}
+        Err(e) if e.code() == "busy" => return error(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
+        Err(WalletError::Internal) => return internal(),
+        // Already welcomed: the session is launched all the same.
+        Err(_) => {}
     }
     launch(&state, &req, request).await
 }
@@ -358,11 +344,43 @@ async fn sandbox_deposit(state: web::Data<AppState>, req: HttpRequest, body: web
             hex::encode(bytes)
         }
     };
+    match deposit(
+        &state,
+        &request.player_id,
+        request.currency,
+        amount,
+        format!("deposit/{tx_id}"),
+    )
+    .await
+    {
+        Ok(balance) => HttpResponse::Ok().json(json!({
+            "player_id": request.player_id, "currency": request.currency, "balance": balance, "tx_id": tx_id,
+        })),
+        Err(WalletError::Internal) => internal(),
+        Err(e) => {
+            let status = if e.code() == "busy" {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::CONFLICT
+            };
+            error(status, e.code(), e.to_string())
+        }
+    }
+}
+
+/// Credits mock money (sandbox) durably; idempotent by `txid`.
+async fn deposit(
+    state: &AppState,
+    player: &PlayerId,
+    currency: Currency,
+    amount: i64,
+    txid: String,
+) -> Result<Amount, WalletError> {
     let record = LedgerRecord {
         v: records::RECORD_VERSION,
-        txid: format!("deposit/{tx_id}"),
-        player: request.player_id.clone(),
-        currency: request.currency,
+        txid,
+        player: player.clone(),
+        currency,
         kind: TxKind::Deposit,
         amount: Amount(amount),
         table: None,
@@ -372,23 +390,12 @@ async fn sandbox_deposit(state: web::Data<AppState>, req: HttpRequest, body: web
         session_id: None,
         ts_us: now_us(),
     };
-    let Ok(wallet) = state.bank.send(GetWallet(request.player_id.clone())).await else {
-        return internal();
-    };
-    match wallet.send(Credit(record)).await {
-        Ok(Ok(balance)) => HttpResponse::Ok().json(json!({
-            "player_id": request.player_id, "currency": request.currency, "balance": balance, "tx_id": tx_id,
-        })),
-        Ok(Err(e)) => {
-            let status = if e.code() == "busy" {
-                StatusCode::SERVICE_UNAVAILABLE
-            } else {
-                StatusCode::CONFLICT
-            };
-            error(status, e.code(), e.to_string())
-        }
-        Err(_) => internal(),
-    }
+    let wallet = state
+        .bank
+        .send(GetWallet(player.clone()))
+        .await
+        .map_err(|_| WalletError::Internal)?;
+    wallet.send(Credit(record)).await.map_err(|_| WalletError::Internal)?
 }
 
 fn load_round(state: &AppState, text: &str) -> Result<(RoundRecord, Option<ShoeRecord>), HttpResponse> {
