@@ -138,6 +138,9 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             .configure(crate::transport::web::configure)
     })
     .shutdown_timeout(SHUTDOWN_TIMEOUT_S)
+    // Pushes are many small frames: Nagle would hold the second of two back-to-back
+    // frames until the client's delayed ACK, adding up to 40 ms to acks and pushes.
+    .tcp_nodelay(true)
     .disable_signals()
     .bind(config.listen)?;
     for addr in server.addrs() {

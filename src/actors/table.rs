@@ -52,6 +52,25 @@ const RECENT_MAX: usize = 60;
 
 type Then = Box<dyn FnOnce(&mut TableActor, &mut Context<TableActor>)>;
 
+/// The pending step of an auto table.
+#[derive(Default)]
+struct Timer {
+    handle: Option<SpawnHandle>,
+    /// Bumped on every cancel. actix can still run a cancelled timer that was already due
+    /// (actix/actix#284): a stale step, such as a decision timeout after the player acted,
+    /// must do nothing.
+    generation: u64,
+}
+
+impl Timer {
+    fn cancel(&mut self, ctx: &mut Context<TableActor>) {
+        self.generation += 1;
+        if let Some(handle) = self.handle.take() {
+            ctx.cancel_future(handle);
+        }
+    }
+}
+
 /// What becomes visible once one journal batch is durable.
 struct OutboxEntry {
     ticket: u64,
@@ -113,7 +132,7 @@ pub struct TableActor {
     live: Option<LiveRound>,
     paused: bool,
     /// The pending step of an auto table (close, next card, decision timeout, next round).
-    timer: Option<SpawnHandle>,
+    timer: Timer,
     recent: VecDeque<String>,
     odds_version: u64,
     /// Rounds that recovery voided at start-up; announced as `round_void` once started.
@@ -217,7 +236,7 @@ impl TableActor {
             unseen,
             live: None,
             paused: false,
-            timer: None,
+            timer: Timer::default(),
             recent: VecDeque::new(),
             odds_version: 0,
             voided_at_start: Vec::new(),
@@ -493,11 +512,13 @@ impl TableActor {
         after_ms: u64,
         step: fn(&mut TableActor, &mut Context<TableActor>),
     ) {
-        if let Some(handle) = self.timer.take() {
-            ctx.cancel_future(handle);
-        }
-        self.timer = Some(ctx.run_later(Duration::from_millis(after_ms), move |act, ctx| {
-            act.timer = None;
+        self.timer.cancel(ctx);
+        let generation = self.timer.generation;
+        self.timer.handle = Some(ctx.run_later(Duration::from_millis(after_ms), move |act, ctx| {
+            if act.timer.generation != generation {
+                return;
+            }
+            act.timer.handle = None;
             step(act, ctx);
         }));
     }
@@ -835,9 +856,7 @@ impl TableActor {
             return;
         }
         live.settling = true;
-        if let Some(handle) = self.timer.take() {
-            ctx.cancel_future(handle);
-        }
+        self.timer.cancel(ctx);
         let settle_started = Instant::now();
         let payouts = match live.round.settle() {
             Ok(payouts) => payouts,
@@ -1055,9 +1074,7 @@ impl TableActor {
         }
         live.settling = true;
         live.round.phase = Phase::Void;
-        if let Some(handle) = self.timer.take() {
-            ctx.cancel_future(handle);
-        }
+        self.timer.cancel(ctx);
         // Cards dealt in a void round have been seen; the shoe moves on.
         let round_id = live.round.id;
         let mut record = self.round_record(RoundStatus::Void);
@@ -1387,9 +1404,7 @@ impl Handler<Shutdown> for TableActor {
 
     fn handle(&mut self, Shutdown(done): Shutdown, ctx: &mut Self::Context) {
         self.paused = true;
-        if let Some(handle) = self.timer.take() {
-            ctx.cancel_future(handle);
-        }
+        self.timer.cancel(ctx);
         match &self.live {
             None => {
                 let _ = done.send(());
@@ -1657,9 +1672,7 @@ impl TableActor {
             return;
         }
         let round_id = live.round.id;
-        if let Some(handle) = self.timer.take() {
-            ctx.cancel_future(handle);
-        }
+        self.timer.cancel(ctx);
         self.emit(
             ctx,
             vec![(

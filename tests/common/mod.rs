@@ -21,6 +21,8 @@ pub const SECRET: &str = "sandbox-secret";
 pub const DEALER_KEY: &str = "dealer-secret";
 /// Longest a test waits for any one expected message.
 pub const WAIT: Duration = Duration::from_secs(20);
+/// Longest a test waits for one particular message among others.
+pub const UNTIL_MAX: Duration = Duration::from_secs(120);
 
 /// A fast auto table for tests: short bet window, no pauses between cards.
 pub fn auto_table(id: &str, game: &str, extra: &str) -> String {
@@ -219,6 +221,15 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
+        if std::thread::panicking() {
+            // A failing test shows what the server said: CI keeps nothing else.
+            let logs = self.logs();
+            let tail: Vec<&str> = logs.lines().rev().take(60).collect();
+            eprintln!("--- last server log lines ---");
+            for line in tail.into_iter().rev() {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 
@@ -316,6 +327,9 @@ pub struct Client {
     pub epochs: std::collections::HashMap<String, u64>,
     next_req: u64,
     pub close_code: Option<u16>,
+    /// Messages that arrived while waiting for a reply: events may overtake a reply, and
+    /// the test's next wait must still see them.
+    backlog: std::collections::VecDeque<Value>,
 }
 
 impl Client {
@@ -329,6 +343,7 @@ impl Client {
             epochs: Default::default(),
             next_req: 1,
             close_code: None,
+            backlog: Default::default(),
         }
     }
 
@@ -346,8 +361,16 @@ impl Client {
         self.ws.send(Message::Text(text.to_owned().into())).await.expect("send");
     }
 
-    /// The next JSON message, checking table seqs are gap-free. `None` once closed.
+    /// The next JSON message. `None` once closed.
     pub async fn next(&mut self) -> Option<Value> {
+        match self.backlog.pop_front() {
+            Some(msg) => Some(msg),
+            None => self.read().await,
+        }
+    }
+
+    /// The next message off the socket, checking table seqs are gap-free.
+    async fn read(&mut self) -> Option<Value> {
         loop {
             let msg = tokio::time::timeout(WAIT, self.ws.next())
                 .await
@@ -385,20 +408,15 @@ impl Client {
 
     /// Skips messages until one of type `kind`.
     pub async fn expect(&mut self, kind: &str) -> Value {
-        loop {
-            let msg = self
-                .next()
-                .await
-                .unwrap_or_else(|| panic!("closed while waiting for {kind}"));
-            if msg["type"] == kind {
-                return msg;
-            }
-        }
+        self.until(kind, |m| m["type"] == kind).await
     }
 
-    /// Skips messages until `pred` holds.
+    /// Skips messages until `pred` holds; a table that keeps talking without ever sending
+    /// it fails the test after `UNTIL_MAX` instead of hanging.
     pub async fn until(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + UNTIL_MAX;
         loop {
+            assert!(tokio::time::Instant::now() < deadline, "no {what} within {UNTIL_MAX:?}");
             let msg = self
                 .next()
                 .await
@@ -410,11 +428,24 @@ impl Client {
     }
 
     /// The reply (`ack` or `error`) to request `req`.
+    /// Other messages meanwhile stay queued for the next wait.
     pub async fn reply(&mut self, req: u64) -> Value {
-        self.until("reply", |m| {
-            (m["type"] == "ack" || m["type"] == "error") && m["req"] == json!(req)
-        })
-        .await
+        let is_reply = |m: &Value| (m["type"] == "ack" || m["type"] == "error") && m["req"] == json!(req);
+        if let Some(at) = self.backlog.iter().position(is_reply) {
+            return self.backlog.remove(at).expect("position is in range");
+        }
+        let deadline = tokio::time::Instant::now() + UNTIL_MAX;
+        loop {
+            assert!(tokio::time::Instant::now() < deadline, "no reply to {req} within {UNTIL_MAX:?}");
+            let msg = self
+                .read()
+                .await
+                .unwrap_or_else(|| panic!("closed while waiting for the reply to {req}"));
+            if is_reply(&msg) {
+                return msg;
+            }
+            self.backlog.push_back(msg);
+        }
     }
 
     pub async fn join(&mut self, table: &str) -> Value {
