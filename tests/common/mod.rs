@@ -436,7 +436,10 @@ impl Client {
         }
         let deadline = tokio::time::Instant::now() + UNTIL_MAX;
         loop {
-            assert!(tokio::time::Instant::now() < deadline, "no reply to {req} within {UNTIL_MAX:?}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no reply to {req} within {UNTIL_MAX:?}"
+            );
             let msg = self
                 .read()
                 .await
