@@ -6,8 +6,8 @@
 //! Shutdown (SIGINT/SIGTERM), each step with a timeout: stop accepting connections → every
 //! table takes no new round and voids its running one, refunding every bet durably
 //! (`TABLE_STOP_TIMEOUT`) → close player sockets with 1001 → stop HTTP → the journal writer
-//! drains and syncs its queue → exit. A round a crash interrupts instead is voided and
-//! refunded by recovery at the next start.
+//! drains and syncs its queue → exit. After a crash, the next start voids and refunds a
+//! round that was still taking bets and deals on a round that was dealing.
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use crate::actors::lobby::{LobbyActor, RegisterTable};
 use crate::actors::sessions::{CloseAll, SessionsActor};
 use crate::actors::table::{now_us, Shutdown, TableActor};
 use crate::actors::wallet::BankActor;
-use crate::config::{load_tables, Config};
+use crate::config::{load_tables, Config, TableConfig};
 use crate::journal::records::{self, RoundRecord, RoundStatus};
 use crate::journal::replay::{plan_repairs, replay_ledger, Replayed};
 use crate::journal::{journal_dir, Batch, Journal, Tree};
@@ -34,12 +34,22 @@ const TABLE_STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1
 /// Session lifetime from launch.
 const SESSION_TTL_S: u64 = 8 * 3600;
 
+/// What a start found unfinished.
+pub struct Recovered {
+    pub journal: Journal,
+    pub replayed: Replayed,
+    /// Rounds voided (and refunded) because they were still taking bets.
+    pub voided: Vec<RoundRecord>,
+    /// Rounds that were dealing: their tables deal them on.
+    pub dealing: Vec<RoundRecord>,
+}
+
 /// Opens the journal and brings it to a consistent state: replays the ledger and makes the
 /// repairs for interrupted rounds durable.
 ///
 /// # Errors
 /// The journal cannot be opened, read or written.
-pub async fn recover(config: &Config) -> Result<(Journal, Replayed, Vec<RoundRecord>), Box<dyn std::error::Error>> {
+pub async fn recover(config: &Config, tables: &[TableConfig]) -> Result<Recovered, Box<dyn std::error::Error>> {
     let started = Instant::now();
     let journal = Journal::open(
         &journal_dir(&config.data_dir),
@@ -47,7 +57,9 @@ pub async fn recover(config: &Config) -> Result<(Journal, Replayed, Vec<RoundRec
         config.limits.journal_queue_max,
     )?;
     let mut replayed = replay_ledger(&journal)?;
-    let repairs = plan_repairs(&journal, &replayed, now_us())?;
+    // A dealing round continues only at a table still configured for the same game.
+    let dealing_continues = |round: &RoundRecord| tables.iter().any(|t| t.id == round.table && t.game == round.game);
+    let repairs = plan_repairs(&journal, &replayed, now_us(), dealing_continues)?;
     if !repairs.ledger.is_empty() || !repairs.rounds.is_empty() {
         tracing::warn!(
             ledger = repairs.ledger.len(),
@@ -73,6 +85,13 @@ pub async fn recover(config: &Config) -> Result<(Journal, Replayed, Vec<RoundRec
         .into_iter()
         .filter(|r| r.status == RoundStatus::Void)
         .collect();
+    let mut dealing = Vec::new();
+    for entry in journal.tree(Tree::Rounds).iter() {
+        let round: RoundRecord = records::decode("rounds", &entry?.1)?;
+        if round.status == RoundStatus::Dealing {
+            dealing.push(round);
+        }
+    }
     for problem in &replayed.problems {
         tracing::error!(problem = %problem, "journal inconsistency");
     }
@@ -82,7 +101,12 @@ pub async fn recover(config: &Config) -> Result<(Journal, Replayed, Vec<RoundRec
         elapsed_ms = started.elapsed().as_millis() as u64,
         "journal recovered"
     );
-    Ok((journal, replayed, voided))
+    Ok(Recovered {
+        journal,
+        replayed,
+        voided,
+        dealing,
+    })
 }
 
 /// Runs the server until it is stopped.
@@ -92,7 +116,12 @@ pub async fn recover(config: &Config) -> Result<(Journal, Replayed, Vec<RoundRec
 pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let metrics = crate::telemetry::init_metrics();
     let tables = load_tables(&config.tables_dir)?;
-    let (journal, replayed, voided) = recover(&config).await?;
+    let Recovered {
+        journal,
+        replayed,
+        voided,
+        dealing,
+    } = recover(&config, &tables).await?;
 
     let limits = config.limits.clone();
     let lobby = LobbyActor::default().start();
@@ -113,6 +142,9 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 .map(|r| r.round_id)
                 .collect(),
         );
+        if let Some(round) = dealing.iter().find(|r| r.table == table.id) {
+            actor.continue_dealing(round.clone(), bank.clone());
+        }
         // Tables share one arbiter with each other; sockets run on the HTTP workers.
         let addr = actor.start();
         table_addrs.push(addr.clone());

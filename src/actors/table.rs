@@ -15,11 +15,11 @@ use serde_json::{json, Map, Value};
 
 use crate::actors::lobby::LobbyActor;
 use crate::actors::messages::{
-    Act, Caller, ClientSeed, CommandError, Credit, DealerAction, DealerCommand, Debit, GetBalances, Join, Leave,
-    PlaceBet, TableStatus,
+    Act, Caller, ClientSeed, CommandError, Credit, DealerAction, DealerCommand, Debit, GetBalances, GetWallet, Join,
+    Leave, PlaceBet, TableStatus,
 };
 use crate::actors::outbound::{ConnId, Outbound};
-use crate::actors::wallet::{WalletActor, WalletError};
+use crate::actors::wallet::{BankActor, WalletActor, WalletError};
 use crate::config::{DealerMode, Limits, TableConfig};
 use crate::domain::cards::{Card, Composition};
 use crate::domain::error::RuleError;
@@ -137,6 +137,8 @@ pub struct TableActor {
     odds_version: u64,
     /// Rounds that recovery voided at start-up; announced as `round_void` once started.
     voided_at_start: Vec<RoundId>,
+    /// A round a crash interrupted while dealing, dealt on once the table starts.
+    interrupted: Option<(RoundRecord, Addr<BankActor>)>,
     /// Events below this seq are already pruned from the journal's history window.
     pruned_below: u64,
     /// Shutdown callers waiting for the current round to be voided and refunded.
@@ -240,6 +242,7 @@ impl TableActor {
             recent: VecDeque::new(),
             odds_version: 0,
             voided_at_start: Vec::new(),
+            interrupted: None,
             stopping: Vec::new(),
             pruned_below: 0,
         }
@@ -248,6 +251,170 @@ impl TableActor {
 
     pub fn announce_voids(&mut self, rounds: Vec<RoundId>) {
         self.voided_at_start = rounds;
+    }
+
+    /// Deals on `round`, which a crash interrupted after betting closed; `bank` finds its
+    /// players' wallets for the payouts.
+    pub fn continue_dealing(&mut self, round: RoundRecord, bank: Addr<BankActor>) {
+        self.interrupted = Some((round, bank));
+    }
+
+    /// Rebuilds an interrupted round from its record (the bets at close) and the cards,
+    /// actions and ball journaled after it. Returns the round and how many extra stakes
+    /// (doubles, splits) its actions took.
+    fn rebuild_round(&self, record: &RoundRecord) -> Result<(Round, u32), String> {
+        let rules = blackjack::Rules {
+            dealer_hits_soft_17: self.config.dealer_hits_soft_17,
+            ..Default::default()
+        };
+        let mut bets = Vec::with_capacity(record.bets.len());
+        for bet in &record.bets {
+            bets.push(Bet {
+                bet_id: bet.bet_id.clone(),
+                player: bet.player.clone(),
+                currency: bet.currency,
+                spot: Spot::parse(self.config.game, &bet.spot).map_err(|e| e.to_string())?,
+                amount: bet.amount,
+                seat: bet.seat,
+                confirmed: true,
+            });
+        }
+        let mut round = Round::closed_with(record.round_id, self.config.game, record.opened_at_us, rules, bets)
+            .map_err(|e| e.to_string())?;
+        let mut extra_stakes = 0;
+        for event in self.round_events(record.round_id) {
+            let step = match event["type"].as_str() {
+                Some("card") => serde_json::from_value::<Card>(event["card"].clone())
+                    .map_err(|e| e.to_string())
+                    .and_then(|card| round.deal_card(card, event["to"].as_str()).map_err(|e| e.to_string()))
+                    .map(drop),
+                Some("action") => {
+                    let seat = event["seat"].as_u64().unwrap_or(0) as u8;
+                    let hand = event["hand"].as_u64().unwrap_or(0) as u8;
+                    event["action"]
+                        .as_str()
+                        .unwrap_or("")
+                        .parse::<blackjack::Action>()
+                        .map_err(|e| e.to_string())
+                        .and_then(|action| {
+                            let extra = round.extra_stake(seat, hand, action).map_err(|e| e.to_string())?;
+                            round.act(seat, hand, action).map_err(|e| e.to_string())?;
+                            extra_stakes += u32::from(extra.is_positive());
+                            Ok(())
+                        })
+                }
+                Some("ball") => round
+                    .land_ball(event["pocket"].as_u64().unwrap_or(u64::MAX) as u8)
+                    .map_err(|e| e.to_string()),
+                _ => Ok(()),
+            };
+            step.map_err(|error| format!("{error} replaying {event}"))?;
+        }
+        Ok((round, extra_stakes))
+    }
+
+    /// Round `round_id`'s events, oldest first, read back from the end of the stream.
+    fn round_events(&self, round_id: RoundId) -> Vec<Value> {
+        let mut events = Vec::new();
+        for entry in self
+            .journal
+            .tree(Tree::Events)
+            .scan_prefix(table_prefix(self.id()))
+            .rev()
+        {
+            let Ok((_, value)) = entry else { break };
+            let Ok(event) = serde_json::from_slice::<Value>(&value) else {
+                continue;
+            };
+            if event["round_id"] != json!(round_id) {
+                continue;
+            }
+            if event["type"] == "round_open" {
+                break;
+            }
+            events.push(event);
+        }
+        events.reverse();
+        events
+    }
+
+    /// Takes up the interrupted round: finds its players' wallets and refunds a double or
+    /// split whose stake was taken but whose action never made it into the stream, then
+    /// deals on (or voids it, when it cannot be rebuilt).
+    fn take_up_interrupted(&mut self, ctx: &mut Context<Self>, record: RoundRecord, bank: Addr<BankActor>) {
+        let (round, extra_stakes, void) = match self.rebuild_round(&record) {
+            Ok((round, extra_stakes)) => (round, extra_stakes, None),
+            Err(error) => {
+                tracing::error!(table = %self.config.id, round = %record.round_id, error = %error, "cannot rebuild the interrupted round; voiding it");
+                let rules = blackjack::Rules::default();
+                let mut round = Round::open(record.round_id, self.config.game, record.opened_at_us, rules);
+                round.phase = Phase::Dealing;
+                (round, 0, Some(format!("server restarted during the round ({error})")))
+            }
+        };
+        tracing::info!(table = %self.config.id, round = %record.round_id, cards = round.cards().len(), "dealing on the round a restart interrupted");
+        let ledger = self.journal.tree(Tree::Ledger).clone();
+        let stake_of = move |player: &PlayerId, txid: &str| {
+            ledger
+                .get(records::ledger_key(player, txid))
+                .ok()
+                .flatten()
+                .and_then(|raw| records::decode::<LedgerRecord>("ledger", &raw).ok())
+        };
+        let round_id = record.round_id;
+        let blackjack = self.config.game == Game::Blackjack;
+        let bets = record.bets.clone();
+        self.live = Some(LiveRound {
+            round,
+            opened_at: Instant::now(),
+            opened_at_us: record.opened_at_us,
+            shoe_start: record.shoe_start,
+            wallets: HashMap::new(),
+            decision_in_flight: false,
+            decision_deadline_us: None,
+            extra_stakes,
+            settling: false,
+        });
+        let work = async move {
+            let mut wallets = HashMap::new();
+            for bet in &bets {
+                if wallets.contains_key(&bet.player) {
+                    continue;
+                }
+                let Ok(wallet) = bank.send(GetWallet(bet.player.clone())).await else {
+                    continue;
+                };
+                let session = stake_of(&bet.player, &stake_txid(round_id, bet.bet_id.as_str()))
+                    .and_then(|stake| stake.session_id)
+                    .unwrap_or_default();
+                wallets.insert(bet.player.clone(), (wallet, session));
+            }
+            if blackjack {
+                let orphan = format!("/x{}", extra_stakes + 1);
+                for bet in &bets {
+                    let txid = format!("{}{orphan}", stake_txid(round_id, bet.bet_id.as_str()));
+                    let (Some(stake), Some((wallet, _))) = (stake_of(&bet.player, &txid), wallets.get(&bet.player))
+                    else {
+                        continue;
+                    };
+                    if !matches!(wallet.send(Credit(refund_of(&stake, now_us()))).await, Ok(Ok(_))) {
+                        tracing::error!(round = %round_id, txid = %txid, "refund of an unapplied double or split failed");
+                    }
+                }
+            }
+            wallets
+        };
+        // `wait`: nothing (a dealer's card, a player's action) may touch the round before
+        // the wallets that will pay it are known.
+        ctx.wait(work.into_actor(self).map(move |wallets, act, ctx| {
+            let Some(live) = act.live.as_mut() else { return };
+            live.wallets = wallets;
+            match void {
+                Some(reason) => act.void_round(ctx, reason, None),
+                None => act.after_change(ctx),
+            }
+            act.report_status();
+        }));
     }
 
     /// Picks up the shoe a stop interrupted: its seed is still secret and its order is fixed
@@ -683,6 +850,11 @@ impl TableActor {
                 live.shoe_start = shoe.cards.as_ref().map(Shoe::position);
             }
         }
+        // The bets as they stand at close, durable with `bets_closed`: what a restart needs
+        // to deal the round on.
+        let mut record = self.round_record(RoundStatus::Dealing);
+        record.finished_at_us = None;
+        batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&record));
         self.emit(
             ctx,
             vec![("bets_closed", json!({"round_id": round_id, "bets": bets}))],
@@ -903,8 +1075,10 @@ impl TableActor {
         let round_id = record.round_id;
         let ts = now_us();
         let mut credits = Vec::new();
+        let mut unpaid = 0;
         for payout in payouts.iter().filter(|p| p.payout.is_positive()) {
             let Some((wallet, session)) = live.wallets.get(&payout.player) else {
+                unpaid += 1;
                 continue;
             };
             let credit = LedgerRecord {
@@ -940,17 +1114,19 @@ impl TableActor {
             (results, balances)
         };
         ctx.spawn(work.into_actor(self).map(move |(results, balances), act, ctx| {
-            let failed = results.iter().filter(|r| !matches!(r, Ok(Ok(_)))).count();
-            if failed > 0 {
-                // Payouts are idempotent and recorded in the `settling` round record:
-                // recovery at the next start pays what is missing. Never pay twice here.
-                tracing::error!(table = %act.config.id, round = %round_id, failed, "payout credits failed; recovery will finish them");
-            }
-            let mut settled = record.clone();
-            settled.status = RoundStatus::Settled;
-            settled.finished_at_us = Some(now_us());
+            let failed = unpaid + results.iter().filter(|r| !matches!(r, Ok(Ok(_)))).count();
             let mut batch = Batch::new();
-            batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&settled));
+            if failed > 0 {
+                // Payouts are idempotent and recorded in the `settling` round record, which
+                // stays so: recovery at the next start pays what is missing. Never pay
+                // twice here.
+                tracing::error!(table = %act.config.id, round = %round_id, failed, "payout credits failed; the next start finishes them");
+            } else {
+                let mut settled = record.clone();
+                settled.status = RoundStatus::Settled;
+                settled.finished_at_us = Some(now_us());
+                batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&settled));
+            }
             let balances: HashMap<PlayerId, _> = balances.into_iter().collect();
             act.submit(
                 ctx,
@@ -1193,6 +1369,7 @@ impl TableActor {
                     spot: b.spot.name(),
                     amount: round.staked(b),
                     payout: None,
+                    seat: b.seat,
                 })
                 .collect(),
             void_reason: None,
@@ -1353,12 +1530,14 @@ impl Actor for TableActor {
         if !voids.is_empty() {
             self.emit(ctx, voids, Batch::new(), None);
         }
-        // A roulette spin is one round: its round was voided, so its seed can be shown now.
-        if self.config.game == Game::Roulette && self.shoe.is_some() {
+        if let Some((round, bank)) = self.interrupted.take() {
+            self.take_up_interrupted(ctx, round, bank);
+        } else if self.config.game == Game::Roulette && self.shoe.is_some() {
+            // A roulette spin is one round: no round is using it, so its seed can be shown.
             self.reveal(ctx);
         }
         self.report_status();
-        if self.is_auto() {
+        if self.is_auto() && self.live.is_none() {
             if let Err(error) = self.open_round(ctx) {
                 tracing::error!(table = %self.config.id, error = %error.message, "cannot open first round");
             }

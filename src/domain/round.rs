@@ -200,6 +200,24 @@ impl Round {
         }
     }
 
+    /// A round whose betting closed with `bets` (each already paid for), as it stood when
+    /// the cards started: how a restart picks up a round that was dealing.
+    ///
+    /// # Errors
+    /// Blackjack seats that cannot be dealt.
+    pub fn closed_with(
+        id: RoundId,
+        game: Game,
+        closes_at_us: i64,
+        rules: blackjack::Rules,
+        bets: Vec<Bet>,
+    ) -> Result<Round, RuleError> {
+        let mut round = Round::open(id, game, closes_at_us, rules);
+        round.bets = bets.into_iter().map(|bet| Bet { confirmed: true, ..bet }).collect();
+        round.close_betting()?;
+        Ok(round)
+    }
+
     /// Validates a bet and records it as pending (unconfirmed until its debit is durable).
     ///
     /// # Errors

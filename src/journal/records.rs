@@ -89,6 +89,9 @@ pub fn ledger_prefix(player: &PlayerId) -> Vec<u8> {
 #[serde(rename_all = "snake_case")]
 pub enum RoundStatus {
     Open,
+    /// Betting closed with the recorded bets; cards are being dealt. A restart carries
+    /// the round on from the journaled cards.
+    Dealing,
     /// Outcome known and payouts decided; credits may still be in flight.
     Settling,
     Settled,
@@ -111,6 +114,9 @@ pub struct BetRecord {
     pub amount: Amount,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payout: Option<Amount>,
+    /// Blackjack: the seat the bet took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat: Option<u8>,
 }
 
 /// Everything about one round, for audit, `GET /v1/rounds/{id}` and verification.

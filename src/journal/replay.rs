@@ -132,7 +132,7 @@ pub fn audit_rounds(journal: &Journal, replayed: &Replayed) -> Result<RoundAudit
         let id = round.round_id;
         let stakes = replayed.stakes_by_round.get(&id).map(Vec::as_slice).unwrap_or_default();
         match round.status {
-            RoundStatus::Open | RoundStatus::Settling => audit.unfinished.push(id),
+            RoundStatus::Open | RoundStatus::Dealing | RoundStatus::Settling => audit.unfinished.push(id),
             RoundStatus::Void => {
                 for stake in stakes {
                     if ledger(&stake.player, &refund_txid(&stake.txid)).is_none() {
@@ -146,7 +146,10 @@ pub fn audit_rounds(journal: &Journal, replayed: &Replayed) -> Result<RoundAudit
                 for bet in &round.bets {
                     let staked: i64 = stakes
                         .iter()
+                        // A refunded stake (a double whose action was lost to a crash) was
+                        // never part of the bet.
                         .filter(|s| s.player == bet.player && s.bet_id.as_ref() == Some(&bet.bet_id))
+                        .filter(|s| ledger(&s.player, &refund_txid(&s.txid)).is_none())
                         .map(|s| s.amount.minor())
                         .sum();
                     if staked != bet.amount.minor() {
@@ -191,11 +194,18 @@ pub struct Repairs {
     pub rounds: Vec<RoundRecord>,
 }
 
-/// Decides the repairs owed for unfinished rounds (pure over what was read).
+/// Decides the repairs owed for unfinished rounds (pure over what was read). A round that
+/// was dealing is left to its table, which deals it on (`dealing_continues`); a round
+/// still taking bets is voided and refunded.
 ///
 /// # Errors
 /// sled failure or a corrupt round record.
-pub fn plan_repairs(journal: &Journal, replayed: &Replayed, now_us: i64) -> Result<Repairs, JournalError> {
+pub fn plan_repairs(
+    journal: &Journal,
+    replayed: &Replayed,
+    now_us: i64,
+    dealing_continues: impl Fn(&RoundRecord) -> bool,
+) -> Result<Repairs, JournalError> {
     let mut repairs = Repairs::default();
     let applied = |player: &PlayerId, txid: &str| {
         replayed
@@ -210,8 +220,9 @@ pub fn plan_repairs(journal: &Journal, replayed: &Replayed, now_us: i64) -> Resu
         rounds_seen.push(round.round_id);
         match round.status {
             RoundStatus::Settled => continue,
+            RoundStatus::Dealing if dealing_continues(&round) => continue,
             // A void's record is durable before its refunds are sent: finish any missing.
-            RoundStatus::Open | RoundStatus::Void => {
+            RoundStatus::Open | RoundStatus::Dealing | RoundStatus::Void => {
                 let mut missing = false;
                 for stake in replayed.stakes_by_round.get(&round.round_id).into_iter().flatten() {
                     let refund = refund_of(stake, now_us);
@@ -223,7 +234,7 @@ pub fn plan_repairs(journal: &Journal, replayed: &Replayed, now_us: i64) -> Resu
                 if round.status == RoundStatus::Void && !missing {
                     continue;
                 }
-                if round.status == RoundStatus::Open {
+                if round.status != RoundStatus::Void {
                     round.status = RoundStatus::Void;
                     round.void_reason = Some("server restarted during the round".into());
                 }
