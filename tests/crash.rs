@@ -380,3 +380,113 @@ async fn a_round_killed_while_dealing_is_dealt_on_from_the_same_shoe() {
     assert_eq!(server.balance("kim", "EUR").await, 9_000 + won, "{settled}");
     server.assert_conserved().await;
 }
+
+/// Goal: a blackjack round killed mid-decisions is rebuilt with the actions already taken,
+/// gives the next hand a fresh decision, and settles. Method: two players at a 3 s decision
+/// table; the first doubles (or stands), the server is SIGKILLed while the second one's decision runs.
+#[tokio::test]
+async fn a_blackjack_round_killed_mid_decisions_carries_on_with_its_actions() {
+    let table = auto_table("bj", "blackjack", "").replace("decision_ms = 1500", "decision_ms = 3000");
+    let mut server = Server::start(&[("j", table)], "");
+    server.deposit("ann", "EUR", 10_000).await;
+    server.deposit("ben", "EUR", 10_000).await;
+    let mut ann = server.player("ann", "EUR").await;
+    let mut ben = server.player("ben", "EUR").await;
+    ann.join("bj").await;
+    ben.join("bj").await;
+    // Ann doubles (or stands); the kill lands while a later hand (Ben's) is deciding. A
+    // round that gives Ben no decision (a blackjack) is played out and the next one tried.
+    let (round, dealt, doubled, last) = 'rounds: loop {
+        let round = ann.next_round("bj").await;
+        let seat = ann.bet("bj", round, "main", 1_000, &format!("a-{round}")).await["seat"].clone();
+        assert!(seat.is_u64(), "ann has no seat");
+        let ben_ack = ben.bet("bj", round, "main", 500, &format!("b-{round}")).await;
+        assert_eq!(ben_ack["type"], "ack", "{ben_ack}");
+        let mut dealt = Vec::new();
+        let mut doubled = false;
+        loop {
+            let msg = ann.next().await.expect("ann's connection");
+            if msg["round_id"] != json!(round) {
+                continue;
+            }
+            match msg["type"].as_str().unwrap_or("") {
+                "card" => dealt.push(msg["card"].clone()),
+                "decision" if msg["seat"] == seat => {
+                    // A double when allowed: its extra stake must survive the rebuild.
+                    let double = msg["actions"].as_array().is_some_and(|a| a.contains(&json!("double")));
+                    let action = if double { "double" } else { "stand" };
+                    let req = ann
+                        .send(json!({"type": "action", "table": "bj", "round_id": round, "hand": msg["hand"], "action": action}))
+                        .await;
+                    let reply = ann.reply(req).await;
+                    assert_eq!(reply["type"], "ack", "{reply}");
+                    doubled |= double;
+                }
+                "decision" => break 'rounds (round, dealt, doubled, msg),
+                "result" => continue 'rounds,
+                _ => {}
+            }
+        }
+    };
+    drop(ben);
+    server.restart();
+
+    let mut back = server.player("ann", "EUR").await;
+    back.seqs.insert("bj".into(), last["seq"].as_u64().unwrap());
+    let req = back
+        .send(json!({"type": "join", "table": "bj", "last_seq": last["seq"], "epoch": last["epoch"]}))
+        .await;
+    assert_eq!(back.reply(req).await["resumed"], true);
+    assert!(
+        server.logs().contains("dealing on the round a restart interrupted"),
+        "the round was not taken up"
+    );
+    // Ben is gone: his hand gets a fresh decision, then the timer stands it.
+    let fresh = back
+        .until("a fresh decision", |m| {
+            m["type"] == "decision" && m["round_id"] == json!(round)
+        })
+        .await;
+    assert_eq!(fresh["seat"], last["seat"], "{fresh}");
+    assert!(fresh["deadline"].as_i64() > last["deadline"].as_i64(), "{fresh}");
+    back.until("settled", |m| {
+        assert!(m["type"] != "round_void", "voided: {m}");
+        m["type"] == "settled" && m["round_id"] == json!(round)
+    })
+    .await;
+
+    let record = finished_round(&server, round).await;
+    assert_eq!(record["status"], "settled", "{record}");
+    let cards: Vec<Value> = record["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["card"].clone())
+        .collect();
+    assert_eq!(
+        cards[..dealt.len()],
+        dealt[..],
+        "cards before the kill changed: {record}"
+    );
+    let ann_bet = record["bets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["player"] == "ann")
+        .unwrap();
+    assert_eq!(ann_bet["amount"], if doubled { 2_000 } else { 1_000 }, "{record}");
+    for (player, stake) in [("ann", format!("a-{round}")), ("ben", format!("b-{round}"))] {
+        let history = server
+            .signed("GET", &format!("/v1/players/{player}/history"), "")
+            .await
+            .1;
+        let refunds = history["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["kind"] == "refund")
+            .count();
+        assert_eq!(refunds, 0, "{player}'s {stake} was refunded: {history}");
+    }
+    server.assert_conserved().await;
+}
