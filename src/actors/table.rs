@@ -817,7 +817,7 @@ impl TableActor {
             return;
         }
         let round_id = live.round.id;
-        let bets = live.round.bets.len();
+        let bets = live.round.bets().len();
         let mut batch = Batch::new();
         if let Some(shoe) = self.shoe.as_mut() {
             if shoe.key.is_none() {
@@ -1274,7 +1274,7 @@ impl TableActor {
         let ts = now_us();
         let mut refunds = Vec::new();
         let mut extras: HashMap<u8, u32> = HashMap::new();
-        for bet in &live.round.bets {
+        for bet in live.round.bets() {
             let Some((wallet, session)) = live.wallets.get(&bet.player) else {
                 continue;
             };
@@ -1359,7 +1359,7 @@ impl TableActor {
             },
             outcome: round.outcome().and_then(|o| serde_json::to_value(o).ok()),
             bets: round
-                .bets
+                .bets()
                 .iter()
                 .filter(|b| b.confirmed)
                 .map(|b| BetRecord {
@@ -1449,7 +1449,7 @@ impl TableActor {
                     json!({"seat": seat, "hand": hand, "deadline": live.decision_deadline_us, "actions": actions});
             }
             body["my_bets"] = json!(round
-                .bets
+                .bets()
                 .iter()
                 .filter(|b| b.player == caller.player && b.confirmed)
                 .map(|b| json!({"bet_id": b.bet_id, "spot": b.spot.name(), "amount": round.staked(b), "seat": b.seat}))
@@ -1684,7 +1684,7 @@ impl Handler<PlaceBet> for TableActor {
             .round
             .seat_of(&caller.player)
             .filter(|_| spot == Spot::BlackjackMain);
-        let placed = live.round.bets.last().cloned().expect("just placed");
+        let placed = live.round.bets().last().cloned().expect("just placed");
         let stake = self.stake_record(
             &placed,
             round_id,
@@ -1734,7 +1734,7 @@ impl TableActor {
         }
         let Some(live) = &self.live else { return };
         let mut by_currency: BTreeMap<String, (i64, i64, BTreeMap<String, i64>)> = BTreeMap::new();
-        for bet in live.round.bets.iter().filter(|b| b.confirmed) {
+        for bet in live.round.bets().iter().filter(|b| b.confirmed) {
             let entry = by_currency.entry(bet.currency.to_string()).or_default();
             let staked = live.round.staked(bet).minor();
             entry.0 += staked;
@@ -1754,7 +1754,7 @@ impl TableActor {
             "type": "bets",
             "table": self.config.id,
             "round_id": live.round.id,
-            "count": live.round.bets.iter().filter(|b| b.confirmed).count(),
+            "count": live.round.bets().iter().filter(|b| b.confirmed).count(),
             "exposure": currencies,
         }));
         self.dealers.retain(|_, out| out.send(body.clone()));

@@ -4,6 +4,8 @@
 //! complete, journals what happens, and pays what `settle` says. Nothing here moves money
 //! or knows about time other than the microsecond timestamps it is handed.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::domain::cards::{Card, Composition};
@@ -173,11 +175,24 @@ pub struct Round {
     pub game: Game,
     pub phase: Phase,
     pub closes_at_us: i64,
-    pub bets: Vec<Bet>,
+    bets: Vec<Bet>,
+    /// Indexes over `bets`, so a bet costs the same in a round of ten bets or of ten
+    /// thousand (a bet storm).
+    by_id: HashMap<(PlayerId, BetId), usize>,
+    by_player: HashMap<PlayerId, PlayerBets>,
+    pending: usize,
     pub deal: Deal,
     /// Blackjack extra stakes (doubles, splits) per seat, already debited.
     pub extra_stakes: Vec<(u8, Amount)>,
     rules: blackjack::Rules,
+}
+
+/// What the bet rules need to know of one player's bets this round.
+#[derive(Clone, Debug, PartialEq)]
+struct PlayerBets {
+    count: usize,
+    currency: Currency,
+    blackjack_main: bool,
 }
 
 impl Round {
@@ -194,6 +209,9 @@ impl Round {
             phase: Phase::Betting,
             closes_at_us,
             bets: Vec::new(),
+            by_id: HashMap::new(),
+            by_player: HashMap::new(),
+            pending: 0,
             deal,
             extra_stakes: Vec::new(),
             rules,
@@ -214,8 +232,37 @@ impl Round {
     ) -> Result<Round, RuleError> {
         let mut round = Round::open(id, game, closes_at_us, rules);
         round.bets = bets.into_iter().map(|bet| Bet { confirmed: true, ..bet }).collect();
+        round.reindex();
         round.close_betting()?;
         Ok(round)
+    }
+
+    pub fn bets(&self) -> &[Bet] {
+        &self.bets
+    }
+
+    fn reindex(&mut self) {
+        let bets = std::mem::take(&mut self.bets);
+        self.by_id.clear();
+        self.by_player.clear();
+        self.pending = 0;
+        for bet in bets {
+            self.index(bet);
+        }
+    }
+
+    fn index(&mut self, bet: Bet) {
+        self.by_id
+            .insert((bet.player.clone(), bet.bet_id.clone()), self.bets.len());
+        let tally = self.by_player.entry(bet.player.clone()).or_insert(PlayerBets {
+            count: 0,
+            currency: bet.currency,
+            blackjack_main: false,
+        });
+        tally.count += 1;
+        tally.blackjack_main |= bet.spot == Spot::BlackjackMain;
+        self.pending += usize::from(!bet.confirmed);
+        self.bets.push(bet);
     }
 
     /// Validates a bet and records it as pending (unconfirmed until its debit is durable).
@@ -233,11 +280,8 @@ impl Round {
         if round_id != self.id {
             return Err(RuleError::WrongRound);
         }
-        if let Some(existing) = self
-            .bets
-            .iter()
-            .find(|b| b.player == bet.player && b.bet_id == bet.bet_id)
-        {
+        let key = (bet.player.clone(), bet.bet_id.clone());
+        if let Some(existing) = self.by_id.get(&key).map(|at| &self.bets[*at]) {
             return if existing.same_content(&bet) {
                 Ok(Placement::Repeat {
                     confirmed: existing.confirmed,
@@ -258,20 +302,21 @@ impl Round {
                 rules.stake_min, rules.stake_max, bet.currency
             )));
         }
-        let mine: Vec<&Bet> = self.bets.iter().filter(|b| b.player == bet.player).collect();
-        if mine.len() >= rules.bets_per_round_max {
-            return Err(RuleError::BetLimit(format!(
-                "at most {} bets per round",
-                rules.bets_per_round_max
-            )));
-        }
-        if mine.iter().any(|b| b.currency != bet.currency) {
-            return Err(RuleError::WrongCurrency);
-        }
-        if bet.spot == Spot::BlackjackMain {
-            if mine.iter().any(|b| b.spot == Spot::BlackjackMain) {
+        if let Some(mine) = self.by_player.get(&bet.player) {
+            if mine.count >= rules.bets_per_round_max {
+                return Err(RuleError::BetLimit(format!(
+                    "at most {} bets per round",
+                    rules.bets_per_round_max
+                )));
+            }
+            if mine.currency != bet.currency {
+                return Err(RuleError::WrongCurrency);
+            }
+            if bet.spot == Spot::BlackjackMain && mine.blackjack_main {
                 return Err(RuleError::BetLimit("one main bet per player per round".into()));
             }
+        }
+        if bet.spot == Spot::BlackjackMain {
             let taken: Vec<u8> = self.bets.iter().filter_map(|b| b.seat).collect();
             bet.seat = Some(
                 (1..=rules.seats_max)
@@ -280,29 +325,38 @@ impl Round {
             );
         }
         bet.confirmed = false;
-        self.bets.push(bet);
+        self.index(bet);
         Ok(Placement::New)
     }
 
     /// The wallet took the stake: the bet stands.
     pub fn confirm_bet(&mut self, player: &PlayerId, bet_id: &BetId) {
-        if let Some(bet) = self
-            .bets
-            .iter_mut()
-            .find(|b| &b.player == player && &b.bet_id == bet_id)
-        {
+        let Some(&at) = self.by_id.get(&(player.clone(), bet_id.clone())) else {
+            return;
+        };
+        let bet = &mut self.bets[at];
+        if !bet.confirmed {
             bet.confirmed = true;
+            self.pending -= 1;
         }
     }
 
     /// The wallet refused the stake: forget the bet.
     pub fn drop_bet(&mut self, player: &PlayerId, bet_id: &BetId) {
-        self.bets
-            .retain(|b| !(&b.player == player && &b.bet_id == bet_id && !b.confirmed));
+        let key = (player.clone(), bet_id.clone());
+        let Some(&at) = self.by_id.get(&key) else {
+            return;
+        };
+        if self.bets[at].confirmed {
+            return;
+        }
+        // Rare (a refused debit): rebuilding the indexes keeps one way of keeping them.
+        self.bets.remove(at);
+        self.reindex();
     }
 
     pub fn has_pending_bets(&self) -> bool {
-        self.bets.iter().any(|b| !b.confirmed)
+        self.pending > 0
     }
 
     /// Ends betting. Blackjack seats its confirmed main bets; a blackjack round with no
@@ -314,7 +368,10 @@ impl Round {
         if self.phase != Phase::Betting {
             return Err(RuleError::WrongPhase("betting is not open".into()));
         }
-        self.bets.retain(|b| b.confirmed);
+        if self.pending > 0 {
+            self.bets.retain(|b| b.confirmed);
+            self.reindex();
+        }
         self.phase = Phase::Dealing;
         if let Deal::Blackjack(slot) = &mut self.deal {
             let mut seats: Vec<(u8, Amount)> = self.bets.iter().filter_map(|b| Some((b.seat?, b.amount))).collect();
@@ -582,5 +639,86 @@ pub fn target_name(target: blackjack::Target) -> String {
     match target {
         blackjack::Target::Dealer => "dealer".to_owned(),
         blackjack::Target::Seat { seat, hand } => format!("seat{seat}.{hand}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bet(player: &str, id: &str, spot: &str, amount: i64, currency: &str) -> Bet {
+        Bet {
+            bet_id: BetId::parse(id).unwrap(),
+            player: PlayerId::parse(player).unwrap(),
+            currency: currency.parse().unwrap(),
+            spot: Spot::parse(Game::Baccarat, spot).unwrap(),
+            amount: Amount(amount),
+            seat: None,
+            confirmed: false,
+        }
+    }
+
+    const RULES: BetRules = BetRules {
+        stake_min: Amount(100),
+        stake_max: Amount(10_000),
+        bets_per_round_max: 2,
+        seats_max: 2,
+    };
+
+    #[test]
+    fn bet_rules_hold_across_confirms_and_refused_debits() {
+        let mut round = Round::open(RoundId(1), Game::Baccarat, i64::MAX, blackjack::Rules::default());
+        let place = |round: &mut Round, b: Bet| round.place_bet(RoundId(1), b, &RULES, 0);
+        assert_eq!(
+            place(&mut round, bet("ann", "a1", "banker", 500, "EUR")),
+            Ok(Placement::New)
+        );
+        assert!(round.has_pending_bets());
+        assert_eq!(
+            place(&mut round, bet("ann", "a1", "banker", 500, "EUR")),
+            Ok(Placement::Repeat { confirmed: false })
+        );
+        assert_eq!(
+            place(&mut round, bet("ann", "a1", "player", 500, "EUR")),
+            Err(RuleError::DuplicateBet)
+        );
+        assert_eq!(
+            place(&mut round, bet("ann", "a2", "tie", 500, "USD")),
+            Err(RuleError::WrongCurrency)
+        );
+        round.confirm_bet(&PlayerId::parse("ann").unwrap(), &BetId::parse("a1").unwrap());
+        assert!(!round.has_pending_bets());
+        assert_eq!(
+            place(&mut round, bet("ann", "a1", "banker", 500, "EUR")),
+            Ok(Placement::Repeat { confirmed: true })
+        );
+        assert_eq!(
+            place(&mut round, bet("ann", "a2", "tie", 500, "EUR")),
+            Ok(Placement::New)
+        );
+        assert!(matches!(
+            place(&mut round, bet("ann", "a3", "tie", 500, "EUR")),
+            Err(RuleError::BetLimit(_))
+        ));
+        // A refused debit frees its place and its id; confirmed bets stay findable.
+        round.drop_bet(&PlayerId::parse("ann").unwrap(), &BetId::parse("a2").unwrap());
+        assert!(!round.has_pending_bets());
+        assert_eq!(
+            place(&mut round, bet("ann", "a3", "tie", 500, "EUR")),
+            Ok(Placement::New)
+        );
+        assert_eq!(
+            place(&mut round, bet("ann", "a1", "banker", 500, "EUR")),
+            Ok(Placement::Repeat { confirmed: true })
+        );
+        assert_eq!(
+            place(&mut round, bet("bob", "a1", "banker", 500, "EUR")),
+            Ok(Placement::New)
+        );
+        round.drop_bet(&PlayerId::parse("ann").unwrap(), &BetId::parse("a3").unwrap());
+        round.drop_bet(&PlayerId::parse("bob").unwrap(), &BetId::parse("a1").unwrap());
+        round.close_betting().unwrap();
+        let left: Vec<&str> = round.bets().iter().map(|b| b.bet_id.as_str()).collect();
+        assert_eq!(left, ["a1"]);
     }
 }
