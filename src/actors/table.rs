@@ -47,6 +47,8 @@ const PRUNE_EVERY: u64 = 1024;
 const PRUNE_BATCH_MAX: usize = 8 * 1024;
 /// Time left on a blackjack decision at which a `countdown` warning is pushed.
 const COUNTDOWN_WARNINGS_MS: [u64; 2] = [5_000, 2_000];
+/// Dealer consoles get the round's bet totals at most this often.
+const DEALER_BETS_EVERY: Duration = Duration::from_millis(100);
 /// Results shown in the lobby's road.
 const RECENT_MAX: usize = 60;
 
@@ -139,6 +141,8 @@ pub struct TableActor {
     voided_at_start: Vec<RoundId>,
     /// A round a crash interrupted while dealing, dealt on once the table starts.
     interrupted: Option<(RoundRecord, Addr<BankActor>)>,
+    /// A push of the bet totals to dealer consoles is scheduled.
+    dealer_bets_due: bool,
     /// Events below this seq are already pruned from the journal's history window.
     pruned_below: u64,
     /// Shutdown callers waiting for the current round to be voided and refunded.
@@ -243,6 +247,7 @@ impl TableActor {
             odds_version: 0,
             voided_at_start: Vec::new(),
             interrupted: None,
+            dealer_bets_due: false,
             stopping: Vec::new(),
             pruned_below: 0,
         }
@@ -1694,7 +1699,7 @@ impl Handler<PlaceBet> for TableActor {
             now_us(),
         );
         let game = self.game_label();
-        ctx.spawn(caller.wallet.send(Debit(stake)).into_actor(self).map(move |result, act, _| {
+        ctx.spawn(caller.wallet.send(Debit(stake)).into_actor(self).map(move |result, act, ctx| {
             let Some(live) = act.live.as_mut().filter(|l| l.round.id == round_id) else { return };
             match result {
                 Ok(Ok(balance)) => {
@@ -1704,7 +1709,7 @@ impl Handler<PlaceBet> for TableActor {
                         req,
                         json!({"bet_id": bet_id, "round_id": round_id, "seat": seat, "balance": {"amount": balance, "currency": caller.currency}}),
                     ));
-                    act.tell_dealers_bets();
+                    act.tell_dealers_bets_soon(ctx);
                 }
                 Ok(Err(error)) => {
                     live.round.drop_bet(&caller.player, &bet_id);
@@ -1727,6 +1732,19 @@ impl Handler<PlaceBet> for TableActor {
 }
 
 impl TableActor {
+    /// Coalesces the dealers' bet totals: one push per `DEALER_BETS_EVERY` however many
+    /// bets arrive, since each push sums the whole round.
+    fn tell_dealers_bets_soon(&mut self, ctx: &mut Context<Self>) {
+        if self.dealers.is_empty() || self.dealer_bets_due {
+            return;
+        }
+        self.dealer_bets_due = true;
+        ctx.run_later(DEALER_BETS_EVERY, |act, _| {
+            act.dealer_bets_due = false;
+            act.tell_dealers_bets();
+        });
+    }
+
     /// Dealer consoles see the round's bets and exposure per currency.
     fn tell_dealers_bets(&mut self) {
         if self.dealers.is_empty() {
