@@ -95,6 +95,10 @@ struct Args {
     /// Longest pause between a drop and the resume, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     drop_pause_ms: u64,
+    /// Seconds into the steady state at which every connected player drops at the same
+    /// instant and resumes at once; the report gives the time until the last one is back.
+    #[arg(long)]
+    mass_resume_at_s: Option<f64>,
     /// Every player bets as fast as acknowledgements allow (durable bets per second).
     #[arg(long)]
     bet_storm: bool,
@@ -465,6 +469,9 @@ async fn drive(
         deposit: args.deposit,
         end_at,
         drain: Duration::from_secs(args.drain_s),
+        mass_drop_at: args
+            .mass_resume_at_s
+            .map(|at| started + ramp + Duration::from_secs_f64(at.max(0.0))),
     });
     let server_baseline = server_pid.and_then(sys::proc_sample);
     let client_pid = std::process::id();
@@ -663,6 +670,10 @@ async fn drive(
         "resume_p50_ms": ms(&merged.resume, 50.0),
         "resume_p99_ms": ms(&merged.resume, 99.0),
         "resume_max_ms": stats::ms(merged.resume.max()),
+        "mass_resume_players": stats.mass_resumes.load(std::sync::atomic::Ordering::Relaxed),
+        "mass_resume_all_ms": args.mass_resume_at_s.map(|_| {
+            stats.mass_resume_last_us.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0
+        }),
         "messages_per_s": messages_steady as f64 / steady_s,
         "bets_per_s": bets_steady as f64 / steady_s,
         "messages_total": c.messages,

@@ -147,6 +147,8 @@ pub struct Plan {
     pub deposit: i64,
     /// When players stop betting and drain.
     pub end_at: Instant,
+    /// When every connected player drops at once and resumes at once.
+    pub mass_drop_at: Option<Instant>,
     /// How long a draining player waits for its last answers.
     pub drain: Duration,
 }
@@ -230,6 +232,8 @@ enum SessionEnd {
     Finished,
     /// We dropped the connection on purpose; resume after a pause.
     Dropped,
+    /// The mass drop: resume at once.
+    MassDropped,
     /// The server closed or the connection failed; resume as a real client would.
     Lost,
 }
@@ -249,6 +253,10 @@ struct Player {
     drop_at: Option<Instant>,
     /// When the current (re)connect started and how many join acks it still waits for.
     connecting: Option<(Instant, usize, bool)>,
+    /// This player took part in the mass drop (it happens once).
+    mass_dropped: bool,
+    /// It is resuming from the mass drop right now.
+    mass_resuming: bool,
 }
 
 /// Runs one player from `start_at` to the end of the run.
@@ -307,6 +315,8 @@ pub async fn run(index: usize, plan: Arc<Plan>, start_at: Instant) {
         drops,
         drop_at: None,
         connecting: None,
+        mass_dropped: false,
+        mass_resuming: false,
     };
     player.lifecycle().await;
 }
@@ -391,6 +401,10 @@ impl Player {
                 .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             match end {
                 SessionEnd::Finished => return,
+                SessionEnd::MassDropped => {
+                    self.record(|s| s.counters.drops += 1);
+                    self.mass_resuming = true;
+                }
                 SessionEnd::Dropped => {
                     self.record(|s| s.counters.drops += 1);
                     let pause_ms = self.rng.below(self.plan.drop_pause_max.as_millis().max(1) as u64);
@@ -538,10 +552,18 @@ impl Player {
                     return SessionEnd::Finished;
                 }
             }
+            let mass_drop_at = self.plan.mass_drop_at.filter(|_| !self.mass_dropped);
+            if mass_drop_at.is_some_and(|at| now >= at) {
+                // Like a network outage for everyone at once: no close handshake.
+                self.mass_dropped = true;
+                drop(ws);
+                return SessionEnd::MassDropped;
+            }
             let wake = self
                 .scheduled
                 .iter()
                 .map(|(due, _, _)| *due)
+                .chain(mass_drop_at)
                 .min()
                 .unwrap_or(now + Duration::from_secs(3600))
                 .min(if now >= self.plan.end_at {
@@ -946,6 +968,15 @@ impl Player {
                         let elapsed = started.elapsed().as_micros() as u64;
                         let resume = *resume;
                         self.connecting = None;
+                        if std::mem::take(&mut self.mass_resuming) {
+                            if let Some(at) = self.plan.mass_drop_at {
+                                let stats = self.stats();
+                                stats.mass_resumes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                stats
+                                    .mass_resume_last_us
+                                    .fetch_max(at.elapsed().as_micros() as u64, std::sync::atomic::Ordering::Relaxed);
+                            }
+                        }
                         self.record(|s| {
                             if resume {
                                 s.counters.resumes += 1;

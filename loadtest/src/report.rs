@@ -127,6 +127,10 @@ pub fn summary_table(report: &Value) -> String {
             format!("{} / {}", n("missed_events"), n("out_of_order")),
         ),
         ("resumes answered by snapshot", n("resume_snapshots")),
+        (
+            "mass resume: players back / all back after (ms)",
+            format!("{} / {}", n("mass_resume_players"), f("mass_resume_all_ms")),
+        ),
         ("errors (by code)", report["errors"].to_string()),
         ("unexpected errors", n("unexpected_errors")),
         ("server closes (by code)", report["server_closes"].to_string()),

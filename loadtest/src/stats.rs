@@ -126,6 +126,10 @@ pub struct Stats {
     pub stopping: AtomicBool,
     /// Requests in flight across all players (drain waits for zero).
     pub in_flight: AtomicU64,
+    /// Players back (every table rejoined) after the mass drop.
+    pub mass_resumes: AtomicU64,
+    /// From the mass drop to the last of those players being back, in µs.
+    pub mass_resume_last_us: AtomicU64,
 }
 
 /// The merged view of every shard.
@@ -156,6 +160,8 @@ impl Stats {
             steady: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             in_flight: AtomicU64::new(0),
+            mass_resumes: AtomicU64::new(0),
+            mass_resume_last_us: AtomicU64::new(0),
         }
     }
 
