@@ -14,11 +14,11 @@ pub fn card_game_odds(game: &str, decks: u32, seen: Option<&str>) -> Result<Valu
     let mut shoe = Composition::decks(decks).map_err(|e| e.to_string())?;
     let seen = parse_cards(seen.unwrap_or("")).map_err(|e| e.to_string())?;
     shoe.remove_all(&seen).map_err(|e| e.to_string())?;
-    Ok(match game {
+    match game {
         "baccarat" => serde_json::to_value(baccarat::odds(&shoe, &baccarat::Coup::new())),
         _ => serde_json::to_value(dragon_tiger::odds(&shoe, &dragon_tiger::Coup::new())),
     }
-    .map_err(|e| e.to_string())?)
+    .map_err(|e| e.to_string())
 }
 
 /// `croupier odds blackjack --decks infinite|N --upcard R [--h17] [--seen …]`.

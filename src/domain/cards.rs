@@ -267,7 +267,7 @@ impl Composition {
     /// A composition from explicit counts per rank (Ace first); counts are capped so the
     /// total fits (no real shoe comes near the cap).
     pub fn from_counts(mut counts: [u16; 13]) -> Composition {
-        let cap = (u16::MAX / 13) as u16;
+        let cap = u16::MAX / 13;
         for count in &mut counts {
             *count = (*count).min(cap);
         }

@@ -150,7 +150,7 @@ impl PlayerSocket {
                 bet_id,
             } => {
                 let caller = self.caller.clone();
-                self.to_table(
+                self.send_to_table(
                     req,
                     &table,
                     PlaceBet {
@@ -171,7 +171,7 @@ impl PlayerSocket {
                 action,
             } => {
                 let caller = self.caller.clone();
-                self.to_table(
+                self.send_to_table(
                     req,
                     &table,
                     Act {
@@ -185,12 +185,12 @@ impl PlayerSocket {
             }
             ClientMsg::ClientSeed { req, table, seed } => {
                 let caller = self.caller.clone();
-                self.to_table(req, &table, ClientSeed { req, caller, seed });
+                self.send_to_table(req, &table, ClientSeed { req, caller, seed });
             }
         }
     }
 
-    fn to_table<M>(&mut self, req: Option<u64>, table: &TableId, msg: M)
+    fn send_to_table<M>(&mut self, req: Option<u64>, table: &TableId, msg: M)
     where
         M: actix::Message<Result = ()> + Send + 'static,
         TableActor: Handler<M>,

@@ -1,5 +1,9 @@
 //! REST endpoints and the WebSocket upgrades. Operator endpoints are HMAC-signed.
 
+// Helpers return the ready error response as their `Err`, which handlers pass on with `?`;
+// it is built once per refused request, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
