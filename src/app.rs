@@ -20,7 +20,7 @@ use crate::actors::lobby::{LobbyActor, RegisterTable};
 use crate::actors::sessions::{CloseAll, SessionsActor};
 use crate::actors::table::{now_us, Shutdown, TableActor};
 use crate::actors::wallet::BankActor;
-use crate::config::{load_tables, Config, TableConfig};
+use crate::config::{load_tables, Config, TableConfig, TlsFiles};
 use crate::journal::records::{self, RoundRecord, RoundStatus};
 use crate::journal::replay::{plan_repairs, replay_ledger, Replayed};
 use crate::journal::{journal_dir, Batch, Journal, Tree};
@@ -109,6 +109,29 @@ pub async fn recover(config: &Config, tables: &[TableConfig]) -> Result<Recovere
     })
 }
 
+/// The TLS server config from PEM files (HTTP/1.1 only: WebSockets upgrade over it).
+///
+/// # Errors
+/// Unreadable or invalid certificate or key.
+fn tls_config(files: &TlsFiles) -> Result<rustls::ServerConfig, Box<dyn std::error::Error>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let read = |what: &str, path: &std::path::Path, error: &dyn std::fmt::Display| {
+        format!("TLS {what} {}: {error}", path.display())
+    };
+    let certs = CertificateDer::pem_file_iter(&files.cert_pem)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| read("certificate", &files.cert_pem, &e))?;
+    let key = PrivateKeyDer::from_pem_file(&files.key_pem).map_err(|e| read("key", &files.key_pem, &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 /// Runs the server until it is stopped.
 ///
 /// # Errors
@@ -173,12 +196,15 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     // Pushes are many small frames: Nagle would hold the second of two back-to-back
     // frames until the client's delayed ACK, adding up to 40 ms to acks and pushes.
     .tcp_nodelay(true)
-    .disable_signals()
-    .bind(config.listen)?;
+    .disable_signals();
+    let (server, scheme) = match &config.tls {
+        Some(files) => (server.bind_rustls_0_23(config.listen, tls_config(files)?)?, "https"),
+        None => (server.bind(config.listen)?, "http"),
+    };
     for addr in server.addrs() {
         // Tests and scripts read this line to find the port when listening on port 0.
-        println!("croupier listening on http://{addr}");
-        tracing::info!(%addr, sandbox = config.sandbox, "listening");
+        println!("croupier listening on {scheme}://{addr}");
+        tracing::info!(%addr, sandbox = config.sandbox, tls = config.tls.is_some(), "listening");
     }
     let server = server.run();
     let handle = server.handle();

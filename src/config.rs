@@ -101,7 +101,17 @@ pub struct Config {
     pub pacing_scale: f64,
     /// sled page cache size.
     pub cache_capacity_bytes: u64,
+    /// HTTPS and WSS instead of plain HTTP: a PEM certificate chain and its PEM private key.
+    pub tls: Option<TlsFiles>,
     pub limits: Limits,
+}
+
+/// Where the server's certificate and key live.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    pub cert_pem: PathBuf,
+    pub key_pem: PathBuf,
 }
 
 impl Default for Config {
@@ -123,6 +133,7 @@ impl Default for Config {
             signature_window_s: 30,
             pacing_scale: 1.0,
             cache_capacity_bytes: 256 * 1024 * 1024,
+            tls: None,
             limits: Limits::default(),
         }
     }

@@ -105,7 +105,8 @@ impl Server {
             let Some(Ok(line)) = lines.next() else {
                 panic!("server exited before listening: {}", self.logs());
             };
-            if let Some(addr) = line.strip_prefix("croupier listening on http://") {
+            let listening = line.strip_prefix("croupier listening on ");
+            if let Some(addr) = listening.and_then(|l| l.strip_prefix("http://").or(l.strip_prefix("https://"))) {
                 break addr.to_owned();
             }
         };
@@ -269,7 +270,19 @@ pub async fn upgrade_status(addr: &str, path: &str) -> u16 {
 
 /// A minimal HTTP/1.1 client (one request per connection).
 pub async fn http(addr: &str, method: &str, path: &str, headers: &[(&str, String)], body: &str) -> (u16, Value) {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    http_over(stream, addr, method, path, headers, body).await
+}
+
+/// One HTTP/1.1 request over an open stream (plain TCP or TLS).
+pub async fn http_over(
+    mut stream: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> (u16, Value) {
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -284,10 +297,10 @@ pub async fn http(addr: &str, method: &str, path: &str, headers: &[(&str, String
     request.push_str(body);
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
+    // A TLS peer may close without close_notify after `Connection: close`: keep what came.
+    let _ = tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
         .await
-        .expect("http timeout")
-        .unwrap();
+        .expect("http timeout");
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);

@@ -1,0 +1,120 @@
+//! Goal: with a certificate and key configured, the server speaks only HTTPS and WSS, and
+//! everything works over them: signed operator requests, a player's session, a bet.
+//! Method: a certificate generated at test time for 127.0.0.1, the real server, a rustls
+//! client that trusts only that certificate.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+use tokio_rustls::TlsConnector;
+use tokio_tungstenite::tungstenite::Message;
+
+struct Tls {
+    connector: TlsConnector,
+    addr: String,
+}
+
+impl Tls {
+    async fn connect(&self) -> tokio_rustls::client::TlsStream<TcpStream> {
+        let tcp = TcpStream::connect(&self.addr).await.expect("tcp connect");
+        let name = ServerName::try_from("127.0.0.1").unwrap();
+        self.connector.connect(name, tcp).await.expect("TLS handshake")
+    }
+
+    async fn signed(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
+        let headers = sign_headers(method, path, body, SECRET);
+        http_over(self.connect().await, &self.addr, method, path, &headers, body).await
+    }
+}
+
+async fn next_json<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>) -> Value
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        let msg = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("a message in time")
+            .expect("open")
+            .expect("a frame");
+        if let Message::Text(text) = msg {
+            return serde_json::from_str(&text).expect("JSON");
+        }
+    }
+}
+
+#[tokio::test]
+async fn https_and_wss_carry_the_whole_api_and_plain_http_is_refused() {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
+    let config = format!(
+        "[tls]\ncert_pem = {:?}\nkey_pem = {:?}\n",
+        cert_path.display().to_string(),
+        key_path.display().to_string()
+    );
+    let server = Server::start(&[("b", auto_table("bac", "baccarat", ""))], &config);
+
+    let mut roots = RootCertStore::empty();
+    roots.add(CertificateDer::from(cert.cert.der().to_vec())).unwrap();
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let client = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tls = Tls {
+        connector: TlsConnector::from(Arc::new(client)),
+        addr: server.addr.clone(),
+    };
+
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let (status, _) = server.http("GET", "/healthz", &[], "").await;
+    assert_eq!(status, 0, "plain HTTP was answered on the TLS port");
+
+    let (status, _) = http_over(tls.connect().await, &tls.addr, "GET", "/healthz", &[], "").await;
+    assert_eq!(status, 200);
+    let deposit = json!({"player_id": "tina", "currency": "EUR", "amount": 5_000}).to_string();
+    let (status, reply) = tls.signed("POST", "/v1/sandbox/deposit", &deposit).await;
+    assert_eq!(status, 200, "{reply}");
+    let launch = json!({"player_id": "tina", "currency": "EUR"}).to_string();
+    let (status, grant) = tls.signed("POST", "/v1/sessions", &launch).await;
+    assert_eq!(status, 201, "{grant}");
+    let ws_url = grant["ws_url"].as_str().unwrap();
+    assert!(ws_url.starts_with("wss://"), "{ws_url}");
+
+    let (mut ws, _) = tokio_tungstenite::client_async(ws_url, tls.connect().await)
+        .await
+        .expect("WSS handshake");
+    assert_eq!(next_json(&mut ws).await["type"], "welcome");
+    ws.send(Message::Text(
+        json!({"type": "join", "table": "bac", "req": 1}).to_string().into(),
+    ))
+    .await
+    .unwrap();
+    let round = loop {
+        let msg = next_json(&mut ws).await;
+        if msg["type"] == "round_open" {
+            break msg["round_id"].clone();
+        }
+    };
+    let bet = json!({"type": "bet", "req": 2, "table": "bac", "round_id": round, "spot": "banker", "amount": 1_000, "bet_id": "t-1"});
+    ws.send(Message::Text(bet.to_string().into())).await.unwrap();
+    let ack = loop {
+        let msg = next_json(&mut ws).await;
+        if msg["req"] == 2 {
+            break msg;
+        }
+    };
+    assert_eq!(ack["type"], "ack", "{ack}");
+    assert_eq!(ack["balance"]["amount"], 4_000, "{ack}");
+}
