@@ -146,3 +146,56 @@ async fn public_endpoints_keep_their_contract() {
         401
     );
 }
+
+/// Goal: the audit export gives every money movement exactly once, with its session, round
+/// and time, however it is paged, and only to a signed operator.
+#[tokio::test]
+async fn the_ledger_export_pages_through_every_movement_once() {
+    let server = Server::start(&[("b", auto_table("bac", "baccarat", ""))], "");
+    for player in ["pia", "quin", "ruth"] {
+        server.deposit(player, "EUR", 10_000).await;
+    }
+    let mut pia = server.player("pia", "EUR").await;
+    pia.join("bac").await;
+    let round = pia.next_round("bac").await;
+    assert_eq!(pia.bet("bac", round, "tie", 500, "p-1").await["type"], "ack");
+
+    let (status, _) = server.http("GET", "/v1/ledger/export", &[], "").await;
+    assert_eq!(status, 401, "the export is for operators only");
+    let (status, reply) = server.signed("GET", "/v1/ledger/export?after=zz", "").await;
+    assert_eq!((status, reply["code"].as_str()), (400, Some("bad_request")), "{reply}");
+
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let path = match &after {
+            Some(next) => format!("/v1/ledger/export?limit=2&after={next}"),
+            None => "/v1/ledger/export?limit=2".to_owned(),
+        };
+        let (status, page) = server.signed("GET", &path, "").await;
+        assert_eq!(status, 200, "{page}");
+        let records = page["records"].as_array().unwrap();
+        assert!(records.len() <= 2, "{page}");
+        seen.extend(records.iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let mut txids: Vec<String> = seen
+        .iter()
+        .map(|r| format!("{}/{}", r["player"], r["txid"].as_str().unwrap()))
+        .collect();
+    txids.sort();
+    txids.dedup();
+    assert_eq!(txids.len(), seen.len(), "a movement was exported twice: {seen:?}");
+    assert_eq!(seen.iter().filter(|r| r["kind"] == "deposit").count(), 3, "{seen:?}");
+    let stake = seen
+        .iter()
+        .find(|r| r["txid"] == format!("stake/{round}/p-1").as_str())
+        .expect("the stake is exported");
+    assert_eq!(stake["amount"], 500);
+    assert_eq!(stake["round_id"], round);
+    assert!(stake["session_id"].as_str().is_some_and(|s| !s.is_empty()), "{stake}");
+    assert!(stake["ts_us"].as_i64().is_some(), "{stake}");
+}

@@ -311,6 +311,35 @@ pub fn refund_of(stake: &LedgerRecord, now_us: i64) -> LedgerRecord {
 ///
 /// # Errors
 /// sled failure or a corrupt record.
+/// One page of the whole ledger in key order (player, then txid), for audit export:
+/// up to `limit` records after the key `after`, and the key to continue from when more
+/// remain. Key order is stable while records are added, so paging never skips one.
+///
+/// # Errors
+/// sled failure or a corrupt record.
+pub fn ledger_page(
+    journal: &Journal,
+    after: Option<&[u8]>,
+    limit: usize,
+) -> Result<(Vec<LedgerRecord>, Option<Vec<u8>>), JournalError> {
+    use std::ops::Bound;
+    let start = after.map_or(Bound::Unbounded, |key| Bound::Excluded(key.to_vec()));
+    let mut page = Vec::with_capacity(limit.min(1024));
+    let mut last = None;
+    for entry in journal
+        .tree(Tree::Ledger)
+        .range::<Vec<u8>, _>((start, Bound::Unbounded))
+    {
+        let (key, value) = entry?;
+        if page.len() == limit {
+            return Ok((page, last));
+        }
+        page.push(records::decode::<LedgerRecord>("ledger", &value)?);
+        last = Some(key.to_vec());
+    }
+    Ok((page, None))
+}
+
 pub fn player_history(journal: &Journal, player: &PlayerId, limit: usize) -> Result<Vec<LedgerRecord>, JournalError> {
     let mut history = Vec::new();
     for entry in journal.tree(Tree::Ledger).scan_prefix(records::ledger_prefix(player)) {

@@ -34,6 +34,8 @@ use crate::transport::AppState;
 const DEPOSIT_MAX: i64 = 1_000_000_000_000;
 /// Ledger entries returned by the history endpoint.
 const HISTORY_LIMIT: usize = 500;
+/// Largest page of the ledger export.
+const EXPORT_PAGE_MAX: usize = 1000;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -46,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/players/{player_id}/balance", web::get().to(player_balance))
         .route("/v1/players/{player_id}/history", web::get().to(player_history))
         .route("/v1/ledger/summary", web::get().to(ledger_summary))
+        .route("/v1/ledger/export", web::get().to(ledger_export))
         .route("/v1/sandbox/deposit", web::post().to(sandbox_deposit))
         .route("/v1/sandbox/launch", web::post().to(sandbox_launch))
         .route("/v1/rounds/{round_id}", web::get().to(round))
@@ -269,6 +272,43 @@ async fn player_history(state: web::Data<AppState>, req: HttpRequest, path: web:
         web::block(move || replay::player_history(&journal, &player, HISTORY_LIMIT).map(|h| (player, h))).await;
     match history {
         Ok(Ok((player, history))) => HttpResponse::Ok().json(json!({"player_id": player, "transactions": history})),
+        _ => internal(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    /// `next` of the previous page.
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Every money movement (txid, player, session, kind, amount, round, bet, time), a page at
+/// a time, for the operator's audit.
+async fn ledger_export(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if let Err(response) = operator(&req, b"", &state) {
+        return response;
+    }
+    let query = match web::Query::<ExportQuery>::from_query(req.query_string()) {
+        Ok(query) => query.into_inner(),
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+    };
+    let limit = query.limit.unwrap_or(EXPORT_PAGE_MAX);
+    if !(1..=EXPORT_PAGE_MAX).contains(&limit) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("limit must be 1..={EXPORT_PAGE_MAX}"),
+        );
+    }
+    let after = match query.after.as_deref().map(hex::decode).transpose() {
+        Ok(after) => after,
+        Err(_) => return error(StatusCode::BAD_REQUEST, "bad_request", "after must be a `next` value"),
+    };
+    let journal = state.journal.clone();
+    match web::block(move || replay::ledger_page(&journal, after.as_deref(), limit)).await {
+        Ok(Ok((records, next))) => HttpResponse::Ok().json(json!({"records": records, "next": next.map(hex::encode)})),
         _ => internal(),
     }
 }
