@@ -5,7 +5,7 @@
 //! never overdraw), journals it, and replies only once the journal says it is durable.
 //! Every movement is idempotent by txid. Wallets never touch table state.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use actix::prelude::*;
 use serde_json::json;
@@ -57,13 +57,11 @@ impl From<JournalError> for WalletError {
     }
 }
 
-/// A player's money as rebuilt from the ledger.
+/// A player's money as rebuilt from the ledger. Which txids were applied is answered by
+/// the ledger itself (keyed by player and txid), so memory does not grow with history.
 #[derive(Default, Clone)]
 pub struct WalletState {
     pub balances: BTreeMap<Currency, Amount>,
-    /// Every txid applied, for idempotency. Grows with the player's history (see README:
-    /// retention is per-player and bounded by the ledger's audit window).
-    pub applied: HashMap<String, LedgerRecord>,
 }
 
 impl WalletState {
@@ -86,7 +84,6 @@ impl WalletState {
             ));
         }
         *balance = next;
-        self.applied.insert(record.txid.clone(), record);
         Ok(())
     }
 }
@@ -95,8 +92,8 @@ pub struct WalletActor {
     player: PlayerId,
     journal: Journal,
     state: WalletState,
-    /// Txids journaled but not yet durable: a repeat must wait, not be acknowledged early.
-    in_flight: HashSet<String>,
+    /// Records journaled but not yet durable: a repeat must wait, not be acknowledged early.
+    in_flight: HashMap<String, LedgerRecord>,
     /// Connections of this player that get a `balance` push after every change; a closed
     /// one is dropped at the next push.
     watchers: HashMap<ConnId, Outbound>,
@@ -108,21 +105,40 @@ impl WalletActor {
         self.state.balances.get(&currency).copied().unwrap_or_default()
     }
 
+    /// The durable movement with this txid, if any.
+    fn applied(&self, txid: &str) -> Result<Option<LedgerRecord>, JournalError> {
+        let key = records::ledger_key(&self.player, txid);
+        match self.journal.tree(Tree::Ledger).get(key)? {
+            Some(raw) => Ok(Some(records::decode("ledger", &raw)?)),
+            None => Ok(None),
+        }
+    }
+
     /// Applies a movement in memory and journals it; the future resolves once durable.
     fn apply(
         &mut self,
         record: LedgerRecord,
         ctx: &mut Context<Self>,
     ) -> ResponseActFuture<Self, Result<Amount, WalletError>> {
-        if let Some(existing) = self.state.applied.get(&record.txid) {
-            let result = if !existing.same_movement(&record) {
-                Err(WalletError::DuplicateTransaction)
-            } else if self.in_flight.contains(&record.txid) {
+        if let Some(existing) = self.in_flight.get(&record.txid) {
+            let result = if existing.same_movement(&record) {
                 Err(WalletError::InFlight)
             } else {
-                Ok(self.balance(record.currency))
+                Err(WalletError::DuplicateTransaction)
             };
             return Box::pin(fut::ready(result));
+        }
+        match self.applied(&record.txid) {
+            Ok(Some(existing)) => {
+                let result = if existing.same_movement(&record) {
+                    Ok(self.balance(record.currency))
+                } else {
+                    Err(WalletError::DuplicateTransaction)
+                };
+                return Box::pin(fut::ready(result));
+            }
+            Ok(None) => {}
+            Err(error) => return Box::pin(fut::ready(Err(error.into()))),
         }
         if !record.amount.is_positive() {
             return Box::pin(fut::ready(Err(WalletError::BadAmount)));
@@ -148,8 +164,7 @@ impl WalletActor {
         let txid = record.txid.clone();
         let currency = record.currency;
         self.state.balances.insert(currency, next);
-        self.state.applied.insert(record.txid.clone(), record);
-        self.in_flight.insert(txid.clone());
+        self.in_flight.insert(txid.clone(), record);
         Box::pin(journal::wait(durable).into_actor(self).map(move |result, act, _| {
             act.in_flight.remove(&txid);
             match result {
@@ -260,7 +275,7 @@ impl Handler<GetWallet> for BankActor {
                 player,
                 journal: self.journal.clone(),
                 state,
-                in_flight: HashSet::new(),
+                in_flight: HashMap::new(),
                 watchers: HashMap::new(),
                 mailbox_max: self.mailbox_max,
             }

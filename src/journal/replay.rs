@@ -115,6 +115,16 @@ pub struct RoundAudit {
     pub unfinished: Vec<RoundId>,
 }
 
+/// The durable movement `txid` of `player`, if any (an unreadable record counts as none:
+/// `replay_ledger` reports it).
+fn applied(journal: &Journal, player: &PlayerId, txid: &str) -> Option<LedgerRecord> {
+    let raw = journal
+        .tree(Tree::Ledger)
+        .get(records::ledger_key(player, txid))
+        .ok()??;
+    records::decode("ledger", &raw).ok()
+}
+
 /// Checks every round record against the ledger: a settled round's stakes and payouts match
 /// its record exactly once; a void round refunded every stake.
 ///
@@ -122,7 +132,7 @@ pub struct RoundAudit {
 /// sled failure or a corrupt record.
 pub fn audit_rounds(journal: &Journal, replayed: &Replayed) -> Result<RoundAudit, JournalError> {
     let mut audit = RoundAudit::default();
-    let ledger = |player: &PlayerId, txid: &str| replayed.wallets.get(player).and_then(|w| w.applied.get(txid));
+    let ledger = |player: &PlayerId, txid: &str| applied(journal, player, txid);
     let mut recorded = std::collections::HashSet::new();
     for entry in journal.tree(Tree::Rounds).iter() {
         let (_, value) = entry?;
@@ -207,12 +217,7 @@ pub fn plan_repairs(
     dealing_continues: impl Fn(&RoundRecord) -> bool,
 ) -> Result<Repairs, JournalError> {
     let mut repairs = Repairs::default();
-    let applied = |player: &PlayerId, txid: &str| {
-        replayed
-            .wallets
-            .get(player)
-            .is_some_and(|w| w.applied.contains_key(txid))
-    };
+    let applied = |player: &PlayerId, txid: &str| applied(journal, player, txid).is_some();
     let mut rounds_seen = Vec::new();
     for entry in journal.tree(Tree::Rounds).iter() {
         let (_, value) = entry?;
