@@ -199,3 +199,20 @@ async fn the_ledger_export_pages_through_every_movement_once() {
     assert!(stake["session_id"].as_str().is_some_and(|s| !s.is_empty()), "{stake}");
     assert!(stake["ts_us"].as_i64().is_some(), "{stake}");
 }
+
+/// Goal: a body not sent as JSON (a cross-site form or text/plain post) is refused with a
+/// stable code before anything happens.
+#[tokio::test]
+async fn bodies_must_be_sent_as_json() {
+    let server = Server::start(&[], "");
+    let body = json!({"player_id": "vic", "currency": "EUR", "amount": 500}).to_string();
+    for content_type in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
+        let mut headers = sign_headers("POST", "/v1/sandbox/deposit", &body, SECRET);
+        // The harness adds application/json to any body unless a Content-Type is given.
+        headers.push(("Content-Type", content_type.unwrap_or("").to_owned()));
+        let (status, reply) = server.http("POST", "/v1/sandbox/deposit", &headers, &body).await;
+        assert_eq!(status, 415, "{content_type:?}: {reply}");
+        assert_eq!(reply["code"], "unsupported_media_type");
+    }
+    assert_eq!(server.balance("vic", "EUR").await, 0);
+}

@@ -98,7 +98,19 @@ fn operator(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<String, 
     })
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpResponse> {
+/// A JSON request body. The Content-Type must say so: a cross-site form or `text/plain`
+/// post (which a browser sends without a CORS check) is refused before anything happens.
+fn parse_body<T: serde::de::DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, HttpResponse> {
+    let json = header(req, "content-type")
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the body must be sent as Content-Type: application/json",
+        ));
+    }
     serde_json::from_slice(body).map_err(|e| error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))
 }
 
@@ -183,7 +195,7 @@ async fn create_session(state: web::Data<AppState>, req: HttpRequest, body: web:
     if let Err(response) = operator(&req, &body, &state) {
         return response;
     }
-    match parse_body::<SessionRequest>(&body) {
+    match parse_body::<SessionRequest>(&req, &body) {
         Ok(request) => launch(&state, &req, request).await,
         Err(response) => response,
     }
@@ -198,7 +210,7 @@ async fn sandbox_launch(state: web::Data<AppState>, req: HttpRequest, body: web:
     if !state.config.sandbox {
         return error(StatusCode::NOT_FOUND, "not_found", "sandbox is off");
     }
-    let request = match parse_body::<SessionRequest>(&body) {
+    let request = match parse_body::<SessionRequest>(&req, &body) {
         Ok(request) => request,
         Err(response) => return response,
     };
@@ -351,7 +363,7 @@ async fn sandbox_deposit(state: web::Data<AppState>, req: HttpRequest, body: web
     if let Err(response) = operator(&req, &body, &state) {
         return response;
     }
-    let request: DepositRequest = match parse_body(&body) {
+    let request: DepositRequest = match parse_body(&req, &body) {
         Ok(request) => request,
         Err(response) => return response,
     };
