@@ -27,6 +27,8 @@ use crate::journal::{journal_dir, Batch, Journal, Tree};
 use crate::transport::auth::OperatorAuth;
 use crate::transport::{routes, AppState};
 
+/// Threads the tables are spread over (round-robin).
+const TABLE_THREADS: usize = 2;
 /// Time given to open connections when the server stops.
 const SHUTDOWN_TIMEOUT_S: u64 = 5;
 /// Time tables get to void and refund their running rounds at shutdown.
@@ -148,7 +150,11 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 
     let limits = config.limits.clone();
     let lobby = LobbyActor::default().start();
-    let bank = BankActor::new(journal.clone(), replayed.wallets, limits.mailbox_max).start();
+    // Wallets (created by the bank, on its thread) and tables each get threads of their own:
+    // on the one system thread, every bet and every fan-out queued behind each other.
+    let bank_state = BankActor::new(journal.clone(), replayed.wallets, limits.mailbox_max);
+    let bank = BankActor::start_in_arbiter(&Arbiter::new().handle(), move |_| bank_state);
+    let table_threads: Vec<ArbiterHandle> = (0..TABLE_THREADS).map(|_| Arbiter::new().handle()).collect();
     let sessions = SessionsActor::new(
         std::time::Duration::from_secs(limits.launch_token_ttl_s),
         std::time::Duration::from_secs(SESSION_TTL_S),
@@ -168,8 +174,9 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         if let Some(round) = dealing.iter().find(|r| r.table == table.id) {
             actor.continue_dealing(round.clone(), bank.clone());
         }
-        // Tables share one arbiter with each other; sockets run on the HTTP workers.
-        let addr = actor.start();
+        // Tables take turns over the table threads; sockets run on the HTTP workers.
+        let thread = &table_threads[table_addrs.len() % table_threads.len()];
+        let addr = TableActor::start_in_arbiter(thread, move |_| actor);
         table_addrs.push(addr.clone());
         lobby.do_send(RegisterTable { config: table, addr });
     }

@@ -52,7 +52,7 @@ const DEALER_BETS_EVERY: Duration = Duration::from_millis(100);
 /// Results shown in the lobby's road.
 const RECENT_MAX: usize = 60;
 
-type Then = Box<dyn FnOnce(&mut TableActor, &mut Context<TableActor>)>;
+type Then = Box<dyn FnOnce(&mut TableActor, &mut Context<TableActor>) + Send>;
 
 /// The pending step of an auto table.
 #[derive(Default)]
