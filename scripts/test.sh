@@ -18,6 +18,9 @@ else
   cargo test --workspace --no-fail-fast
 fi
 
+echo "== fuzz regressions and seeds (fuzz/, replayed without libFuzzer; scripts/fuzz.sh fuzzes)"
+cargo test --manifest-path fuzz/Cargo.toml
+
 echo "== REST API fuzzing from the OpenAPI document (schemathesis)"
 CROUPIER_BIN="$PWD/target/debug/croupier" scripts/schemathesis.sh 50
 

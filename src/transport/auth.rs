@@ -125,7 +125,7 @@ impl OperatorAuth {
             }
         }
         // Remembered until its timestamp can no longer pass the window check.
-        let forget_after = ts + self.window_s + 1;
+        let forget_after = ts.saturating_add(self.window_s).saturating_add(1);
         if nonces.insert(format!("{key_id}\n{nonce}"), forget_after).is_some() {
             return Err(AuthError::Replay);
         }

@@ -104,6 +104,11 @@ pub enum DealerMsg {
 pub fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, (Option<u64>, CommandError)> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| (None, CommandError::new("bad_request", format!("not JSON: {e}"))))?;
+    // serde would also read a message from an array (`["undo",6]`); the protocol's
+    // messages are objects only (found by the `protocol` fuzz target).
+    if !value.is_object() {
+        return Err((None, CommandError::new("bad_request", "a message is a JSON object")));
+    }
     let req = value.get("req").and_then(Value::as_u64);
     if let Some(amount) = value.get("amount") {
         if amount.as_i64().is_none() {
@@ -126,6 +131,8 @@ mod tests {
             parse(r#"{"type":"bet","req":1,"table":"b1","round_id":3,"spot":"banker","amount":100,"bet_id":"x1"}"#)
                 .unwrap();
         assert!(matches!(ok, ClientMsg::Bet { amount: 100, .. }));
+        let array = parse::<DealerMsg>(r#"["undo",6]"#).unwrap_err();
+        assert_eq!(array.1.code, "bad_request");
         let unknown_field = parse::<ClientMsg>(r#"{"type":"ping","req":2,"evil":1}"#).unwrap_err();
         assert_eq!(
             unknown_field,
