@@ -3,10 +3,10 @@
 //! console (`DealerMsg`) parse it, then through the field parsers the table actor applies
 //! to an accepted command (`table_side`).
 //!
-//! Contract checked, besides "never panics": a refused frame gets `bad_request` or
-//! `bad_amount`, carrying the frame's own top-level `req` when it has a readable one (the
-//! client matches replies by it); an accepted frame's `req` is that same `req`; the ids in
-//! an accepted frame are valid ids.
+//! Contract checked, besides "never panics": only a JSON object is accepted (docs/protocol.md,
+//! "Conventions"); a refused frame gets `bad_request` or `bad_amount`, carrying the frame's
+//! own top-level `req` when it has a readable one (the client matches replies by it); an
+//! accepted frame's `req` is that same `req`; the ids in an accepted frame are valid ids.
 
 use croupier::actors::messages::CommandError;
 use croupier::domain::ids::{BetId, TableId};
@@ -21,18 +21,31 @@ pub fn check(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let frame_req = serde_json::from_str::<Value>(text)
-        .ok()
+    let value = serde_json::from_str::<Value>(text).ok();
+    let frame_req = value
+        .as_ref()
         .and_then(|value| value.get("req").and_then(Value::as_u64));
+    let is_object = value.as_ref().is_some_and(Value::is_object);
 
     match protocol::parse::<ClientMsg>(text) {
-        Ok(msg) => client(msg, frame_req),
+        Ok(msg) => {
+            accepted_object(text, is_object);
+            client(msg, frame_req);
+        }
         Err(refusal) => refused(text, refusal, frame_req),
     }
     match protocol::parse::<DealerMsg>(text) {
-        Ok(msg) => dealer(msg, frame_req),
+        Ok(msg) => {
+            accepted_object(text, is_object);
+            dealer(msg, frame_req);
+        }
         Err(refusal) => refused(text, refusal, frame_req),
     }
+}
+
+/// docs/protocol.md, "Conventions": every message is one JSON object with a `type`.
+fn accepted_object(text: &str, is_object: bool) {
+    assert!(is_object, "{text:?}: accepted a frame that is not a JSON object");
 }
 
 fn refused(text: &str, (req, error): (Option<u64>, CommandError), frame_req: Option<u64>) {

@@ -95,6 +95,19 @@ struct Inner {
     db: sled::Db,
     trees: Vec<sled::Tree>,
     queue: SyncSender<Pending>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    /// The last handle gone: the writer drains, syncs and ends before this returns, so the
+    /// database is closed (and its lock released) when a `Journal` is dropped.
+    fn drop(&mut self) {
+        let (closed, _) = mpsc::sync_channel(0);
+        drop(std::mem::replace(&mut self.queue, closed));
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
 }
 
 /// A handle to the journal; cheap to clone.
@@ -128,21 +141,21 @@ impl Journal {
             .collect::<Result<Vec<_>, _>>()?;
         let data_file = File::open(dir.join("db"))?;
         let (queue, receiver) = mpsc::sync_channel(queue_max.max(1));
-        let journal = Journal {
-            inner: Arc::new(Inner { db, trees, queue }),
+        let writer = Writer {
+            db: db.clone(),
+            trees: trees.clone(),
         };
-        let writer = journal.clone_trees();
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("journal-writer".into())
             .spawn(move || writer.run(receiver, data_file))?;
-        Ok(journal)
-    }
-
-    fn clone_trees(&self) -> Writer {
-        Writer {
-            db: self.inner.db.clone(),
-            trees: self.inner.trees.clone(),
-        }
+        Ok(Journal {
+            inner: Arc::new(Inner {
+                db,
+                trees,
+                queue,
+                writer: Some(writer),
+            }),
+        })
     }
 
     pub fn tree(&self, tree: Tree) -> &sled::Tree {
