@@ -158,6 +158,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let sessions = SessionsActor::new(
         std::time::Duration::from_secs(limits.launch_token_ttl_s),
         std::time::Duration::from_secs(SESSION_TTL_S),
+        limits.connections_per_player_max,
     )
     .start();
     let mut table_addrs = Vec::new();

@@ -45,6 +45,8 @@ pub struct Limits {
     pub tables_per_connection_max: usize,
     /// Open player connections on the whole server.
     pub connections_max: usize,
+    /// Open connections of one player (each of its sessions holds at most one).
+    pub connections_per_player_max: usize,
     /// Time a socket may stay silent (no pong, no message) before it is closed (4002).
     pub idle_timeout_ms: u64,
     /// Interval between server pings.
@@ -72,6 +74,7 @@ impl Default for Limits {
             bets_per_round_max: 50,
             tables_per_connection_max: 8,
             connections_max: 50_000,
+            connections_per_player_max: 5,
             idle_timeout_ms: 60_000,
             heartbeat_ms: 15_000,
             launch_token_ttl_s: 300,

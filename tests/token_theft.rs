@@ -94,3 +94,36 @@ async fn stolen_replayed_and_guessed_tokens_open_nothing() {
     assert_eq!(server.balance("ann", "EUR").await, 10_000);
     server.assert_conserved().await;
 }
+
+/// Goal: one player cannot hold more than `connections_per_player_max` sockets, whatever
+/// sessions an operator launched; the refusal is clear and does not spend the token.
+#[tokio::test]
+async fn connections_per_player_are_capped_without_spending_the_token() {
+    let server = Server::start(&[], "[limits]\nconnections_per_player_max = 2\n");
+    let url = |grant: &serde_json::Value| format!("/v1/play?token={}", grant["token"].as_str().unwrap());
+    let grants = [
+        server.launch("wes", "EUR").await,
+        server.launch("wes", "EUR").await,
+        server.launch("wes", "EUR").await,
+    ];
+    let first = Client::connect(&format!("ws://{}{}", server.addr, url(&grants[0]))).await;
+    let mut second = Client::connect(&format!("ws://{}{}", server.addr, url(&grants[1]))).await;
+    second.expect("welcome").await;
+    assert_eq!(upgrade_status(&server.addr, &url(&grants[2])).await, 429);
+    // Another player is not affected.
+    let mut other = server.player("xia", "EUR").await;
+    assert_eq!(other.welcome["player_id"], "xia");
+    let _ = other.send(json!({"type": "ping"})).await;
+
+    drop(first);
+    // Once the server has seen the close, the refused (unspent) token opens its session.
+    let mut status = 0;
+    for _ in 0..100 {
+        status = upgrade_status(&server.addr, &url(&grants[2])).await;
+        if status != 429 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 101, "the third session could not connect after one closed");
+}

@@ -43,16 +43,30 @@ pub struct SessionsActor {
     resume: HashMap<[u8; 32], String>,
     launch_ttl: Duration,
     session_ttl: Duration,
+    /// Open connections per player (one per session at most), against `connections_max`.
+    connected: HashMap<PlayerId, usize>,
+    connections_max: usize,
 }
 
 impl SessionsActor {
-    pub fn new(launch_ttl: Duration, session_ttl: Duration) -> SessionsActor {
+    pub fn new(launch_ttl: Duration, session_ttl: Duration, connections_per_player_max: usize) -> SessionsActor {
         SessionsActor {
             sessions: HashMap::new(),
             launch: HashMap::new(),
             resume: HashMap::new(),
             launch_ttl,
             session_ttl,
+            connected: HashMap::new(),
+            connections_max: connections_per_player_max,
+        }
+    }
+
+    fn disconnected(&mut self, player: &PlayerId) {
+        if let Some(count) = self.connected.get_mut(player) {
+            *count -= 1;
+            if *count == 0 {
+                self.connected.remove(player);
+            }
         }
     }
 
@@ -75,6 +89,7 @@ impl SessionsActor {
             self.resume.remove(&session.resume_digest);
             if let Some(conn) = session.connection {
                 conn.close(code);
+                self.disconnected(&session.info.player);
             }
         }
         self.launch.retain(|_, (id, _)| id != session_id);
@@ -181,6 +196,19 @@ impl Handler<OpenSocket> for SessionsActor {
     fn handle(&mut self, msg: OpenSocket, _: &mut Self::Context) -> Self::Result {
         let presented = digest(&msg.token);
         let now = Instant::now();
+        // Refused before the token is spent: the player can close a socket and retry.
+        let peeked = self
+            .launch
+            .get(&presented)
+            .map(|(id, _)| id)
+            .or_else(|| self.resume.get(&presented))
+            .and_then(|id| self.sessions.get(id));
+        if let Some(session) = peeked {
+            let open = self.connected.get(&session.info.player).copied().unwrap_or(0);
+            if session.connection.is_none() && open >= self.connections_max {
+                return Err("too_many_connections");
+            }
+        }
         let session_id = if let Some((session_id, expires)) = self.launch.remove(&presented) {
             if expires <= now {
                 return Err("token_expired");
@@ -198,8 +226,9 @@ impl Handler<OpenSocket> for SessionsActor {
             self.end(&session_id, close_code::EXPIRED);
             return Err("token_expired");
         }
-        if let Some(previous) = session.connection.replace(msg.out) {
-            previous.close(close_code::REPLACED);
+        match session.connection.replace(msg.out) {
+            Some(previous) => previous.close(close_code::REPLACED),
+            None => *self.connected.entry(session.info.player.clone()).or_default() += 1,
         }
         let resume_token = random_token();
         session.resume_digest = digest(&resume_token);
@@ -227,6 +256,8 @@ impl Handler<SocketClosed> for SessionsActor {
         if let Some(session) = self.sessions.get_mut(&msg.session_id) {
             if session.connection.as_ref().is_some_and(|c| c.conn == msg.conn) {
                 session.connection = None;
+                let player = session.info.player.clone();
+                self.disconnected(&player);
             }
         }
     }
@@ -291,5 +322,6 @@ impl Handler<CloseAll> for SessionsActor {
                 conn.close(close_code::GOING_AWAY);
             }
         }
+        self.connected.clear();
     }
 }

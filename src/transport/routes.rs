@@ -634,6 +634,14 @@ async fn play(
         .await
     {
         Ok(Ok(opened)) => opened,
+        Ok(Err("too_many_connections")) => {
+            release();
+            return error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_connections",
+                "this player has connections_per_player_max connections open; close one (the token is not spent)",
+            );
+        }
         Ok(Err(code)) => {
             release();
             return error(StatusCode::UNAUTHORIZED, code, "launch or resume token not valid");
