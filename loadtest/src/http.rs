@@ -10,9 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
+use croupier::transport::auth::sign;
 use serde_json::Value;
-use sha2::Sha256;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufStream};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
@@ -98,7 +97,7 @@ impl Api {
         let ts = (crate::sys::now_us() / 1_000_000).to_string();
         let n = self.nonce_counter.fetch_add(1, Ordering::Relaxed);
         let nonce = format!("{:016x}{:016x}", self.nonce_salt, n);
-        let signature = sign(&self.secret, &ts, &nonce, method, path, body);
+        let signature = sign(&self.secret, &ts, &nonce, method, path, body.as_bytes());
         let mut text = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nX-Croupier-Key: {}\r\nX-Croupier-Timestamp: {ts}\r\nX-Croupier-Nonce: {nonce}\r\nX-Croupier-Signature: {signature}\r\n",
             self.addr,
@@ -112,14 +111,6 @@ impl Api {
         text.push_str(body);
         text
     }
-}
-
-/// Hex HMAC-SHA256 of the canonical string.
-pub fn sign(secret: &str, timestamp: &str, nonce: &str, method: &str, path_and_query: &str, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(format!("{timestamp}\n{nonce}\n{method}\n{path_and_query}\n").as_bytes());
-    mac.update(body.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
 }
 
 /// Writes one request and reads its response; returns whether the connection may be reused.
@@ -196,15 +187,4 @@ async fn exchange(conn: &mut BufStream<TcpStream>, request: &str) -> Result<(Res
         serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
     };
     Ok((Response { status, body }, keep_alive))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn signature_matches_the_documented_layout() {
-        // Same inputs as the server's auth test: sign("s", "1000", nonce, "POST", "/v1/x", "{}").
-        let a = super::sign("s", "1000", "abcdefghijklmnop", "POST", "/v1/x", "{}");
-        assert_eq!(a.len(), 64);
-        assert_ne!(a, super::sign("s", "1001", "abcdefghijklmnop", "POST", "/v1/x", "{}"));
-    }
 }

@@ -32,7 +32,7 @@ use clap::Parser;
 use serde_json::{json, Value};
 
 use crate::http::Api;
-use crate::player::{Game, Plan, TableInfo};
+use crate::player::{parse_game, Plan, TableInfo};
 use crate::report::Sample;
 use crate::server::{ServerOptions, SpawnedServer};
 use crate::stats::{pct_ms, Counters, Stats};
@@ -396,7 +396,7 @@ async fn lobby_tables(api: &Api, args: &Args, mix: &[(String, u32)]) -> Result<V
         if table["dealer"] != "auto" {
             continue;
         }
-        let Some(game) = table["game"].as_str().and_then(Game::parse) else {
+        let Some(game) = table["game"].as_str().and_then(parse_game) else {
             continue;
         };
         let limits = &table["limits"][args.currency.as_str()];

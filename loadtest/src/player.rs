@@ -32,62 +32,48 @@ const HITS_MAX: u8 = 2;
 /// Retry delay for a bet the server answered `busy`.
 const BUSY_RETRY: Duration = Duration::from_millis(5);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Game {
-    Baccarat,
-    Blackjack,
-    Roulette,
-    DragonTiger,
+pub use croupier::domain::round::Game;
+use croupier::domain::round::Spot;
+
+/// A game from its lobby name (`baccarat`, `dragon_tiger`, …).
+pub fn parse_game(name: &str) -> Option<Game> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
 }
 
-impl Game {
-    pub fn parse(name: &str) -> Option<Game> {
-        Some(match name {
-            "baccarat" => Game::Baccarat,
-            "blackjack" => Game::Blackjack,
-            "roulette" => Game::Roulette,
-            "dragon_tiger" => Game::DragonTiger,
-            _ => return None,
-        })
-    }
+/// Default spot weights: mostly even-money bets, some long shots, like a real table.
+/// `straight:N` and `dozen:D` pick their number per bet.
+fn default_mix(game: Game) -> Vec<(String, u32)> {
+    let pairs: &[(&str, u32)] = match game {
+        Game::Baccarat => &[
+            ("banker", 45),
+            ("player", 40),
+            ("tie", 8),
+            ("player_pair", 4),
+            ("banker_pair", 3),
+        ],
+        Game::DragonTiger => &[("dragon", 46), ("tiger", 46), ("tie", 8)],
+        Game::Roulette => &[
+            ("red", 25),
+            ("black", 25),
+            ("straight:N", 20),
+            ("dozen:D", 15),
+            ("even", 8),
+            ("odd", 7),
+        ],
+        Game::Blackjack => &[("main", 1)],
+    };
+    pairs.iter().map(|(s, w)| ((*s).to_owned(), *w)).collect()
+}
 
-    /// Default spot weights: mostly even-money bets, some long shots, like a real table.
-    fn default_mix(self) -> Vec<(String, u32)> {
-        let pairs: &[(&str, u32)] = match self {
-            Game::Baccarat => &[
-                ("banker", 45),
-                ("player", 40),
-                ("tie", 8),
-                ("player_pair", 4),
-                ("banker_pair", 3),
-            ],
-            Game::DragonTiger => &[("dragon", 46), ("tiger", 46), ("tie", 8)],
-            Game::Roulette => &[
-                ("red", 25),
-                ("black", 25),
-                ("straight:N", 20),
-                ("dozen:D", 15),
-                ("even", 8),
-                ("odd", 7),
-            ],
-            Game::Blackjack => &[("main", 1)],
-        };
-        pairs.iter().map(|(s, w)| ((*s).to_owned(), *w)).collect()
-    }
-
-    fn accepts(self, spot: &str) -> bool {
-        let base = spot.split(':').next().unwrap_or(spot);
-        match self {
-            Game::Baccarat => ["banker", "player", "tie", "player_pair", "banker_pair"].contains(&base),
-            Game::DragonTiger => ["dragon", "tiger", "tie"].contains(&base),
-            Game::Roulette => [
-                "straight", "split", "street", "corner", "line", "dozen", "column", "red", "black", "odd", "even",
-                "low", "high", "basket", "trio",
-            ]
-            .contains(&base),
-            Game::Blackjack => base == "main",
-        }
-    }
+/// Whether `spot` (or a `straight:N` / `dozen:D` pattern) is a spot of `game`, by the
+/// engine's own parser.
+fn accepts(game: Game, spot: &str) -> bool {
+    let example = match spot {
+        "straight:N" => "straight:0",
+        "dozen:D" => "dozen:1",
+        _ => spot,
+    };
+    Spot::parse(game, example).is_ok()
 }
 
 /// A table the run uses.
@@ -111,9 +97,9 @@ impl TableInfo {
         seats_max: u8,
         mix: &[(String, u32)],
     ) -> TableInfo {
-        let mut own: Vec<(String, u32)> = mix.iter().filter(|(s, _)| game.accepts(s)).cloned().collect();
+        let mut own: Vec<(String, u32)> = mix.iter().filter(|(s, _)| accepts(game, s)).cloned().collect();
         if own.is_empty() {
-            own = game.default_mix();
+            own = default_mix(game);
         }
         TableInfo {
             id,

@@ -178,7 +178,6 @@ pub struct Round {
     bets: Vec<Bet>,
     /// Indexes over `bets`, so a bet costs the same in a round of ten bets or of ten
     /// thousand (a bet storm).
-    by_id: HashMap<(PlayerId, BetId), usize>,
     by_player: HashMap<PlayerId, PlayerBets>,
     pending: usize,
     pub deal: Deal,
@@ -187,14 +186,13 @@ pub struct Round {
     rules: blackjack::Rules,
 }
 
-/// What the bet rules need to know of one player's bets this round.
+/// One player's bets this round: where each sits in `bets`, and what the bet rules need.
 #[derive(Clone, Debug, PartialEq)]
 struct PlayerBets {
-    count: usize,
+    at: HashMap<BetId, usize>,
     currency: Currency,
     blackjack_main: bool,
 }
-
 impl Round {
     pub fn open(id: RoundId, game: Game, closes_at_us: i64, rules: blackjack::Rules) -> Round {
         let deal = match game {
@@ -209,7 +207,6 @@ impl Round {
             phase: Phase::Betting,
             closes_at_us,
             bets: Vec::new(),
-            by_id: HashMap::new(),
             by_player: HashMap::new(),
             pending: 0,
             deal,
@@ -243,7 +240,6 @@ impl Round {
 
     fn reindex(&mut self) {
         let bets = std::mem::take(&mut self.bets);
-        self.by_id.clear();
         self.by_player.clear();
         self.pending = 0;
         for bet in bets {
@@ -252,17 +248,19 @@ impl Round {
     }
 
     fn index(&mut self, bet: Bet) {
-        self.by_id
-            .insert((bet.player.clone(), bet.bet_id.clone()), self.bets.len());
-        let tally = self.by_player.entry(bet.player.clone()).or_insert(PlayerBets {
-            count: 0,
+        let mine = self.by_player.entry(bet.player.clone()).or_insert(PlayerBets {
+            at: HashMap::new(),
             currency: bet.currency,
             blackjack_main: false,
         });
-        tally.count += 1;
-        tally.blackjack_main |= bet.spot == Spot::BlackjackMain;
+        mine.at.insert(bet.bet_id.clone(), self.bets.len());
+        mine.blackjack_main |= bet.spot == Spot::BlackjackMain;
         self.pending += usize::from(!bet.confirmed);
         self.bets.push(bet);
+    }
+
+    fn position(&self, player: &PlayerId, bet_id: &BetId) -> Option<usize> {
+        self.by_player.get(player)?.at.get(bet_id).copied()
     }
 
     /// Validates a bet and records it as pending (unconfirmed until its debit is durable).
@@ -280,8 +278,7 @@ impl Round {
         if round_id != self.id {
             return Err(RuleError::WrongRound);
         }
-        let key = (bet.player.clone(), bet.bet_id.clone());
-        if let Some(existing) = self.by_id.get(&key).map(|at| &self.bets[*at]) {
+        if let Some(existing) = self.position(&bet.player, &bet.bet_id).map(|at| &self.bets[at]) {
             return if existing.same_content(&bet) {
                 Ok(Placement::Repeat {
                     confirmed: existing.confirmed,
@@ -303,7 +300,7 @@ impl Round {
             )));
         }
         if let Some(mine) = self.by_player.get(&bet.player) {
-            if mine.count >= rules.bets_per_round_max {
+            if mine.at.len() >= rules.bets_per_round_max {
                 return Err(RuleError::BetLimit(format!(
                     "at most {} bets per round",
                     rules.bets_per_round_max
@@ -331,7 +328,7 @@ impl Round {
 
     /// The wallet took the stake: the bet stands.
     pub fn confirm_bet(&mut self, player: &PlayerId, bet_id: &BetId) {
-        let Some(&at) = self.by_id.get(&(player.clone(), bet_id.clone())) else {
+        let Some(at) = self.position(player, bet_id) else {
             return;
         };
         let bet = &mut self.bets[at];
@@ -343,8 +340,7 @@ impl Round {
 
     /// The wallet refused the stake: forget the bet.
     pub fn drop_bet(&mut self, player: &PlayerId, bet_id: &BetId) {
-        let key = (player.clone(), bet_id.clone());
-        let Some(&at) = self.by_id.get(&key) else {
+        let Some(at) = self.position(player, bet_id) else {
             return;
         };
         if self.bets[at].confirmed {
