@@ -5,7 +5,11 @@
 mod common;
 
 use common::*;
+use futures_util::SinkExt;
 use serde_json::json;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]
 async fn refused_bets_have_stable_codes_and_move_nothing() {
@@ -99,6 +103,13 @@ async fn malformed_frames_get_errors_and_the_connection_survives() {
         frank.send_raw(raw).await;
         let reply = frank.expect("error").await;
         assert_eq!(reply["code"], code, "{raw}: {reply}");
+    }
+    // Frames that are not JSON text: a text frame that is not UTF-8, and a binary frame.
+    let not_utf8 = Frame::message(vec![b'{', 0xff, 0xfe, b'}'], OpCode::Data(Data::Text), true);
+    for frame in [Message::Frame(not_utf8), Message::Binary(vec![1, 2, 3].into())] {
+        frank.ws.send(frame).await.expect("send");
+        let reply = frank.expect("error").await;
+        assert_eq!(reply["code"], "bad_request", "{reply}");
     }
     let req = frank.send(json!({"type": "ping"})).await;
     assert_eq!(frank.until("pong", |m| m["type"] == "pong").await["req"], json!(req));

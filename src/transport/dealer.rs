@@ -12,7 +12,7 @@ use crate::actors::outbound::{close_code, Outbound};
 use crate::actors::table::{error_frame, TableActor};
 use crate::domain::ids::TableId;
 use crate::transport::protocol::{self, DealerMsg};
-use crate::transport::socket::{TokenBucket, STRIKES_MAX};
+use crate::transport::socket::{self, TokenBucket, STRIKES_MAX};
 use crate::transport::AppState;
 
 /// Time a console has to authenticate after connecting.
@@ -182,6 +182,9 @@ impl StreamHandler<Result<Message, ProtocolError>> for DealerSocket {
             Err(ProtocolError::Overflow) => {
                 self.out.close(close_code::TOO_BIG);
                 ctx.stop();
+            }
+            Err(error) if socket::is_invalid_utf8(&error) => {
+                self.send_error(None, CommandError::new("bad_request", "text frames must be UTF-8"));
             }
             Err(_) => {
                 self.out.close(close_code::POLICY);

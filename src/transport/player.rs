@@ -19,7 +19,7 @@ use crate::actors::sessions::SocketClosed;
 use crate::actors::table::{error_frame, TableActor};
 use crate::domain::ids::TableId;
 use crate::transport::protocol::{self, ClientMsg};
-use crate::transport::socket::{TokenBucket, STRIKES_MAX};
+use crate::transport::socket::{self, TokenBucket, STRIKES_MAX};
 use crate::transport::AppState;
 
 pub struct PlayerSocket {
@@ -293,6 +293,10 @@ impl StreamHandler<Result<Message, ProtocolError>> for PlayerSocket {
             Err(ProtocolError::Overflow) => {
                 self.caller.out.close(close_code::TOO_BIG);
                 ctx.stop();
+            }
+            Err(error) if socket::is_invalid_utf8(&error) => {
+                self.reply_error(None, CommandError::new("bad_request", "text frames must be UTF-8"));
+                self.strike(ctx);
             }
             Err(_) => {
                 self.caller.out.close(close_code::POLICY);

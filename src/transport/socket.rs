@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use actix_ws::{CloseCode, CloseReason, Session};
+use actix_ws::{CloseCode, CloseReason, ProtocolError, Session};
 
 use crate::actors::outbound::{close_code, Next, OutboundReceiver};
 
@@ -49,6 +49,13 @@ pub fn close_reason(code: u16) -> CloseReason {
         code: CloseCode::Other(code),
         description: Some(description.to_owned()),
     }
+}
+
+/// A text frame whose payload is not UTF-8. actix-ws reports it as an `InvalidData` I/O
+/// error after consuming the frame, and the stream goes on, so the socket can answer it
+/// like any other bad message instead of closing.
+pub fn is_invalid_utf8(error: &ProtocolError) -> bool {
+    matches!(error, ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData)
 }
 
 /// Inbound message rate limit: `rate` per second with bursts up to `burst`.
