@@ -33,8 +33,6 @@ const TABLE_THREADS: usize = 2;
 const SHUTDOWN_TIMEOUT_S: u64 = 5;
 /// Time tables get to void and refund their running rounds at shutdown.
 const TABLE_STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-/// Session lifetime from launch.
-const SESSION_TTL_S: u64 = 8 * 3600;
 
 /// What a start found unfinished.
 pub struct Recovered {
@@ -115,6 +113,25 @@ pub async fn recover(config: &Config, tables: &[TableConfig]) -> Result<Recovere
 ///
 /// # Errors
 /// Unreadable or invalid certificate or key.
+/// actix-http never gives up on a response it cannot flush: a client that stops reading
+/// would hold its connection and the kernel's send buffer (megabytes) for as long as it
+/// acknowledges window probes. TCP_USER_TIMEOUT has the kernel drop it instead.
+fn set_write_timeout(conn: &dyn std::any::Any, timeout: std::time::Duration) {
+    use actix_tls::accept::rustls_0_23::TlsStream;
+    use actix_web::rt::net::TcpStream;
+    let tcp = match conn.downcast_ref::<TcpStream>() {
+        Some(tcp) => tcp,
+        None => match conn.downcast_ref::<TlsStream<TcpStream>>() {
+            Some(tls) => tls.get_ref().0,
+            None => return,
+        },
+    };
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Err(e) = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(timeout)) {
+        tracing::warn!(error = %e, "could not set TCP_USER_TIMEOUT");
+    }
+}
+
 fn tls_config(files: &TlsFiles) -> Result<rustls::ServerConfig, Box<dyn std::error::Error>> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -157,7 +174,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let table_threads: Vec<ArbiterHandle> = (0..TABLE_THREADS).map(|_| Arbiter::new().handle()).collect();
     let sessions = SessionsActor::new(
         std::time::Duration::from_secs(limits.launch_token_ttl_s),
-        std::time::Duration::from_secs(SESSION_TTL_S),
+        std::time::Duration::from_secs(limits.session_ttl_s),
         limits.connections_per_player_max,
     )
     .start();
@@ -193,6 +210,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         metrics,
         connections: Arc::new(AtomicUsize::new(0)),
     };
+    let write_timeout = std::time::Duration::from_millis(config.limits.write_timeout_ms);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
@@ -204,6 +222,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     // Pushes are many small frames: Nagle would hold the second of two back-to-back
     // frames until the client's delayed ACK, adding up to 40 ms to acks and pushes.
     .tcp_nodelay(true)
+    .on_connect(move |conn, _| set_write_timeout(conn, write_timeout))
     .disable_signals();
     let (server, scheme) = match &config.tls {
         Some(files) => (server.bind_rustls_0_23(config.listen, tls_config(files)?)?, "https"),

@@ -51,8 +51,14 @@ pub struct Limits {
     pub idle_timeout_ms: u64,
     /// Interval between server pings.
     pub heartbeat_ms: u64,
+    /// Time data sent to a client may stay unacknowledged (it stopped reading, or its
+    /// network vanished) before the kernel drops the connection and its buffers.
+    pub write_timeout_ms: u64,
     /// Lifetime of a launch token before it is used.
     pub launch_token_ttl_s: u64,
+    /// Lifetime of a session from its launch: its resume tokens stop working and its
+    /// connection is closed (4003) when it ends.
+    pub session_ttl_s: u64,
     /// Journal appends waiting for a group commit before new bets are refused with `busy`.
     pub journal_queue_max: usize,
     /// Messages waiting in a table's or wallet's mailbox before player commands get `busy`.
@@ -77,7 +83,9 @@ impl Default for Limits {
             connections_per_player_max: 5,
             idle_timeout_ms: 60_000,
             heartbeat_ms: 15_000,
+            write_timeout_ms: 30_000,
             launch_token_ttl_s: 300,
+            session_ttl_s: 8 * 3600,
             journal_queue_max: 100_000,
             mailbox_max: 4096,
             session_idle_ms: 30 * 60 * 1000,

@@ -7,6 +7,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use bytestring::ByteString;
 use tokio::sync::{mpsc, Notify};
 
@@ -53,19 +54,27 @@ struct Kill {
 #[derive(Clone)]
 pub struct Outbound {
     pub conn: ConnId,
-    queue: mpsc::Sender<ByteString>,
+    queue: mpsc::Sender<Frame>,
     kill: Arc<Kill>,
 }
 
 /// The receiving half, owned by the connection's writer task.
 pub struct OutboundReceiver {
-    queue: mpsc::Receiver<ByteString>,
+    queue: mpsc::Receiver<Frame>,
     kill: Arc<Kill>,
+}
+
+/// One frame to write. Heartbeats share the queue with data so that only the writer ever
+/// writes to the socket: nothing else can be left waiting on a client that stopped reading.
+pub enum Frame {
+    Text(ByteString),
+    Ping,
+    Pong(Bytes),
 }
 
 /// What the writer must do next.
 pub enum Next {
-    Send(ByteString),
+    Send(Frame),
     Close(u16),
 }
 
@@ -90,7 +99,19 @@ impl Outbound {
 
     /// Queues a frame; a full queue closes the connection as too slow. Returns false when
     /// the connection is gone or closing, so holders can forget it.
-    pub fn send(&self, frame: ByteString) -> bool {
+    pub fn send(&self, text: ByteString) -> bool {
+        self.push(Frame::Text(text))
+    }
+
+    pub fn ping(&self) -> bool {
+        self.push(Frame::Ping)
+    }
+
+    pub fn pong(&self, payload: Bytes) -> bool {
+        self.push(Frame::Pong(payload))
+    }
+
+    fn push(&self, frame: Frame) -> bool {
         if self.kill.fired.load(Ordering::Relaxed) {
             return false;
         }
@@ -113,6 +134,11 @@ impl Outbound {
         }
     }
 
+    /// Resolves once the writer has ended (the connection is done with).
+    pub async fn closed(&self) {
+        self.queue.closed().await
+    }
+
     pub fn is_open(&self) -> bool {
         !self.kill.fired.load(Ordering::Relaxed) && !self.queue.is_closed()
     }
@@ -130,6 +156,13 @@ impl OutboundReceiver {
             biased;
             _ = self.kill.notify.notified() => Some(self.drain_or_close()),
             frame = self.queue.recv() => frame.map(Next::Send),
+        }
+    }
+
+    /// Resolves once a close has been asked for.
+    pub async fn killed(&self) {
+        if !self.kill.fired.load(Ordering::Acquire) {
+            self.kill.notify.notified().await;
         }
     }
 

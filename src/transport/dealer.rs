@@ -23,7 +23,6 @@ pub struct DealerSocket {
     pub table: Addr<TableActor>,
     pub state: AppState,
     pub out: Outbound,
-    pub ws: actix_ws::Session,
     pub authenticated: bool,
     pub last_seen: Instant,
     pub bucket: TokenBucket,
@@ -133,6 +132,7 @@ impl Actor for DealerSocket {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         crate::telemetry::connection_opened("dealer");
+        socket::stop_with_writer(&self.out, ctx);
         ctx.run_later(AUTH_TIMEOUT, |act, ctx| {
             if !act.authenticated {
                 act.out.close(close_code::POLICY);
@@ -142,15 +142,12 @@ impl Actor for DealerSocket {
         let limits = &self.state.config.limits;
         let idle = Duration::from_millis(limits.idle_timeout_ms);
         ctx.run_interval(Duration::from_millis(limits.heartbeat_ms), move |act, ctx| {
-            if !act.out.is_open() || act.last_seen.elapsed() > idle {
+            if act.last_seen.elapsed() > idle {
                 act.out.close(close_code::IDLE);
                 ctx.stop();
                 return;
             }
-            let mut ws = act.ws.clone();
-            actix_web::rt::spawn(async move {
-                let _ = ws.ping(b"").await;
-            });
+            act.out.ping();
         });
     }
 
@@ -171,10 +168,7 @@ impl StreamHandler<Result<Message, ProtocolError>> for DealerSocket {
         match item {
             Ok(Message::Text(text)) => self.on_text(&text, ctx),
             Ok(Message::Ping(bytes)) => {
-                let mut ws = self.ws.clone();
-                actix_web::rt::spawn(async move {
-                    let _ = ws.pong(&bytes).await;
-                });
+                self.out.pong(bytes);
             }
             Ok(Message::Close(_)) => ctx.stop(),
             Ok(Message::Pong(_)) | Ok(Message::Nop) => {}

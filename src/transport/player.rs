@@ -26,7 +26,6 @@ pub struct PlayerSocket {
     pub caller: Caller,
     pub state: AppState,
     /// For pongs; frames go through `caller.out`.
-    pub ws: actix_ws::Session,
     /// Tables joined (bounded by `tables_per_connection_max`).
     pub joined: HashMap<TableId, Addr<TableActor>>,
     pub last_seen: Instant,
@@ -211,14 +210,11 @@ impl Actor for PlayerSocket {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         crate::telemetry::connection_opened("player");
+        socket::stop_with_writer(&self.caller.out, ctx);
         let limits = &self.state.config.limits;
         let idle = Duration::from_millis(limits.idle_timeout_ms);
         let session_idle = Duration::from_millis(limits.session_idle_ms);
         ctx.run_interval(Duration::from_millis(limits.heartbeat_ms), move |act, ctx| {
-            if !act.caller.out.is_open() {
-                ctx.stop();
-                return;
-            }
             if act.last_seen.elapsed() > idle {
                 act.caller.out.close(close_code::IDLE);
                 ctx.stop();
@@ -239,10 +235,7 @@ impl Actor for PlayerSocket {
                         .into(),
                 );
             }
-            let mut ws = act.ws.clone();
-            actix_web::rt::spawn(async move {
-                let _ = ws.ping(b"").await;
-            });
+            act.caller.out.ping();
         });
     }
 
@@ -276,10 +269,7 @@ impl StreamHandler<Result<Message, ProtocolError>> for PlayerSocket {
                 self.strike(ctx);
             }
             Ok(Message::Ping(bytes)) => {
-                let mut ws = self.ws.clone();
-                actix_web::rt::spawn(async move {
-                    let _ = ws.pong(&bytes).await;
-                });
+                self.caller.out.pong(bytes);
             }
             Ok(Message::Pong(_)) | Ok(Message::Nop) => {}
             Ok(Message::Continuation(_)) => {

@@ -664,7 +664,7 @@ async fn play(
         }
     };
     let stream = stream.max_frame_size(limits.frame_bytes_max);
-    spawn_writer(session.clone(), receiver);
+    spawn_writer(session, receiver);
     let balance = wallet
         .send(GetBalances)
         .await
@@ -702,7 +702,6 @@ async fn play(
         PlayerSocket {
             caller,
             state,
-            ws: session,
             joined: HashMap::new(),
             last_seen: Instant::now(),
             bucket,
@@ -745,7 +744,7 @@ async fn deal(
     };
     let limits = &state.config.limits;
     let (out, receiver) = Outbound::channel(limits.socket_queue_max);
-    spawn_writer(session.clone(), receiver);
+    spawn_writer(session, receiver);
     let stream = stream.max_frame_size(limits.frame_bytes_max);
     let state = state.get_ref().clone();
     let bucket = TokenBucket::new(limits.messages_per_s.max(50), limits.messages_burst.max(100));
@@ -756,7 +755,6 @@ async fn deal(
             table,
             state,
             out,
-            ws: session,
             authenticated: false,
             last_seen: Instant::now(),
             bucket,

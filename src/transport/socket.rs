@@ -1,34 +1,69 @@
 //! What player and dealer sockets share: the writer task draining an `Outbound` into the
 //! actix-ws session, the inbound token bucket, and close reasons.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use actix::prelude::*;
 use actix_ws::{CloseCode, CloseReason, ProtocolError, Session};
 
-use crate::actors::outbound::{close_code, Next, OutboundReceiver};
+use crate::actors::outbound::{close_code, Frame, Next, Outbound, OutboundReceiver};
+
+/// How long a connection being closed gets to take the frame in flight and the close frame.
+/// A client that is not reading by then is dropped without them.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// Writes queued frames to the socket until the queue closes or a close is requested.
 /// The socket's own send buffer is actix-ws's (32 frames); ours is the bounded `Outbound`.
+/// This task is the only writer and the only holder of the session: when it ends, the
+/// connection ends, even if the client never reads again.
 pub fn spawn_writer(mut session: Session, mut receiver: OutboundReceiver) {
     actix_web::rt::spawn(async move {
         loop {
             match receiver.next().await {
-                Some(Next::Send(text)) => {
-                    if session.text(text).await.is_err() {
+                Some(Next::Send(frame)) => {
+                    let send = write(&mut session, frame);
+                    tokio::pin!(send);
+                    let sent = tokio::select! {
+                        biased;
+                        sent = &mut send => sent,
+                        _ = receiver.killed() => matches!(tokio::time::timeout(CLOSE_GRACE, send).await, Ok(true)),
+                    };
+                    if !sent {
                         return;
                     }
                 }
                 Some(Next::Close(code)) => {
-                    let _ = session.close(Some(close_reason(code))).await;
+                    let _ = tokio::time::timeout(CLOSE_GRACE, session.close(Some(close_reason(code)))).await;
                     return;
                 }
                 None => {
-                    let _ = session.close(Some(close_reason(close_code::GOING_AWAY))).await;
+                    let close = session.close(Some(close_reason(close_code::GOING_AWAY)));
+                    let _ = tokio::time::timeout(CLOSE_GRACE, close).await;
                     return;
                 }
             }
         }
     });
+}
+
+/// Stops a socket actor once its writer has ended. The actor holds the incoming half of the
+/// connection, and actix-http lets go of a connection only when both halves are done: a
+/// writer that gave up on a client that stopped reading must not leave it open.
+pub fn stop_with_writer<A>(out: &Outbound, ctx: &mut Context<A>)
+where
+    A: Actor<Context = Context<A>>,
+{
+    let out = out.clone();
+    ctx.spawn(actix::fut::wrap_future(async move { out.closed().await }).map(|_, _, ctx: &mut Context<A>| ctx.stop()));
+}
+
+async fn write(session: &mut Session, frame: Frame) -> bool {
+    match frame {
+        Frame::Text(text) => session.text(text).await,
+        Frame::Ping => session.ping(b"").await,
+        Frame::Pong(payload) => session.pong(&payload).await,
+    }
+    .is_ok()
 }
 
 pub fn close_reason(code: u16) -> CloseReason {

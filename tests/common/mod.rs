@@ -58,11 +58,17 @@ pub struct Server {
     child: Option<Child>,
     /// Everything the server wrote to stderr (logs), for the no-secrets check.
     pub log_path: PathBuf,
+    log_filter: String,
 }
 
 impl Server {
     /// Starts a server with the given table files (name → TOML) and extra config lines.
     pub fn start(tables: &[(&str, String)], config: &str) -> Server {
+        Server::start_logging(tables, config, "info")
+    }
+
+    /// As `start`, with `RUST_LOG` set to `log_filter`.
+    pub fn start_logging(tables: &[(&str, String)], config: &str, log_filter: &str) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let tables_dir = dir.path().join("tables");
         std::fs::create_dir_all(&tables_dir).unwrap();
@@ -76,6 +82,7 @@ impl Server {
             addr: String::new(),
             child: None,
             log_path,
+            log_filter: log_filter.to_owned(),
         };
         server.spawn();
         server
@@ -94,7 +101,7 @@ impl Server {
             .arg(self.dir.path().join("tables"))
             .arg("--config")
             .arg(self.dir.path().join("config.toml"))
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", &self.log_filter)
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
