@@ -45,6 +45,12 @@ async fn refused_bets_have_stable_codes_and_move_nothing() {
         (json!({"spot": "banker", "amount": -100, "bet_id": "b-7"}), "bad_amount"),
         (json!({"spot": "banker", "amount": 1.5, "bet_id": "b-8"}), "bad_amount"),
         (
+            json!({"spot": "banker", "amount": 9_223_372_036_854_775_808u64, "bet_id": "b-11"}),
+            "bad_amount",
+        ),
+        (json!({"spot": "banker", "amount": 1e30, "bet_id": "b-12"}), "bad_amount"),
+        (json!({"spot": "banker", "amount": "100", "bet_id": "b-13"}), "bad_amount"),
+        (
             json!({"spot": "banker", "amount": 100, "bet_id": "b-9", "round_id": round + 1000}),
             "wrong_round",
         ),
@@ -64,6 +70,14 @@ async fn refused_bets_have_stable_codes_and_move_nothing() {
         assert_eq!(reply["code"], code, "{msg}: {reply}");
     }
     assert_eq!(server.balance("erin", "EUR").await, 4_000, "refused bets moved money");
+
+    // A session in a currency the table has no limits for.
+    server.deposit("erin", "GBP", 5_000).await;
+    let mut pounds = server.player("erin", "GBP").await;
+    pounds.join("bac").await;
+    let refused = pounds.bet("bac", round, "banker", 1_000, "gbp-1").await;
+    assert_eq!(refused["code"], "wrong_currency", "{refused}");
+    assert_eq!(server.balance("erin", "GBP").await, 5_000);
 
     // After betting closes.
     erin.until("bets_closed", |m| {
