@@ -48,8 +48,14 @@ async fn refused_bets_have_stable_codes_and_move_nothing() {
             json!({"spot": "banker", "amount": 9_223_372_036_854_775_808u64, "bet_id": "b-11"}),
             "bad_amount",
         ),
-        (json!({"spot": "banker", "amount": 1e30, "bet_id": "b-12"}), "bad_amount"),
-        (json!({"spot": "banker", "amount": "100", "bet_id": "b-13"}), "bad_amount"),
+        (
+            json!({"spot": "banker", "amount": 1e30, "bet_id": "b-12"}),
+            "bad_amount",
+        ),
+        (
+            json!({"spot": "banker", "amount": "100", "bet_id": "b-13"}),
+            "bad_amount",
+        ),
         (
             json!({"spot": "banker", "amount": 100, "bet_id": "b-9", "round_id": round + 1000}),
             "wrong_round",

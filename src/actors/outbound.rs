@@ -6,10 +6,12 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use bytestring::ByteString;
-use tokio::sync::{mpsc, Notify};
+use futures_util::task::AtomicWaker;
+use tokio::sync::mpsc;
 
 /// Close codes the server sends (see `docs/protocol.md`); 4xxx are ours.
 pub mod close_code {
@@ -47,7 +49,7 @@ pub fn next_conn_id() -> ConnId {
 struct Kill {
     fired: AtomicBool,
     code: AtomicU16,
-    notify: Notify,
+    waker: AtomicWaker,
 }
 
 /// The sending half; cheap to clone, held by every table and wallet the connection joined.
@@ -85,7 +87,7 @@ impl Outbound {
         let kill = Arc::new(Kill {
             fired: AtomicBool::new(false),
             code: AtomicU16::new(0),
-            notify: Notify::new(),
+            waker: AtomicWaker::new(),
         });
         (
             Outbound {
@@ -128,9 +130,14 @@ impl Outbound {
 
     /// Asks the writer to close the connection with `code` (first code wins).
     pub fn close(&self, code: u16) {
-        if !self.kill.fired.swap(true, Ordering::AcqRel) {
-            self.kill.code.store(code, Ordering::Release);
-            self.kill.notify.notify_one();
+        // The code is set before `fired`, so whoever sees `fired` sees the code.
+        let first = self
+            .kill
+            .code
+            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
+        if first.is_ok() {
+            self.kill.fired.store(true, Ordering::Release);
+            self.kill.waker.wake();
         }
     }
 
@@ -148,22 +155,12 @@ impl OutboundReceiver {
     /// The next frame to write, or the close to perform. `None` when every sender is gone.
     /// Frames queued before a close still go out (so a client reads the error that explains
     /// it), except when closing for being too slow: that queue is the problem.
-    pub async fn next(&mut self) -> Option<Next> {
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Next>> {
+        self.kill.waker.register(cx.waker());
         if self.kill.fired.load(Ordering::Acquire) {
-            return Some(self.drain_or_close());
+            return Poll::Ready(Some(self.drain_or_close()));
         }
-        tokio::select! {
-            biased;
-            _ = self.kill.notify.notified() => Some(self.drain_or_close()),
-            frame = self.queue.recv() => frame.map(Next::Send),
-        }
-    }
-
-    /// Resolves once a close has been asked for.
-    pub async fn killed(&self) {
-        if !self.kill.fired.load(Ordering::Acquire) {
-            self.kill.notify.notified().await;
-        }
+        self.queue.poll_recv(cx).map(|frame| frame.map(Next::Send))
     }
 
     fn drain_or_close(&mut self) -> Next {

@@ -132,7 +132,7 @@ impl Actor for DealerSocket {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         crate::telemetry::connection_opened("dealer");
-        socket::stop_with_writer(&self.out, ctx);
+        socket::stop_with_connection(&self.out, ctx);
         ctx.run_later(AUTH_TIMEOUT, |act, ctx| {
             if !act.authenticated {
                 act.out.close(close_code::POLICY);

@@ -210,7 +210,7 @@ impl Actor for PlayerSocket {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         crate::telemetry::connection_opened("player");
-        socket::stop_with_writer(&self.caller.out, ctx);
+        socket::stop_with_connection(&self.caller.out, ctx);
         let limits = &self.state.config.limits;
         let idle = Duration::from_millis(limits.idle_timeout_ms);
         let session_idle = Duration::from_millis(limits.session_idle_ms);

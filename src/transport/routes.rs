@@ -27,7 +27,7 @@ use crate::journal::{replay, table_key, Tree};
 use crate::transport::auth::Signed;
 use crate::transport::dealer::DealerSocket;
 use crate::transport::player::PlayerSocket;
-use crate::transport::socket::{spawn_writer, TokenBucket};
+use crate::transport::socket::{upgrade, FrameStream, TokenBucket};
 use crate::transport::AppState;
 
 /// Largest deposit one request may make, in minor units (a sandbox sanity bound).
@@ -655,7 +655,7 @@ async fn play(
         release();
         return internal();
     };
-    let (response, session, stream) = match actix_ws::handle(&req, body) {
+    let (response, stream) = match upgrade(&req, body, FrameStream::new(receiver)) {
         Ok(parts) => parts,
         Err(e) => {
             release();
@@ -664,7 +664,6 @@ async fn play(
         }
     };
     let stream = stream.max_frame_size(limits.frame_bytes_max);
-    spawn_writer(session, receiver);
     let balance = wallet
         .send(GetBalances)
         .await
@@ -738,13 +737,12 @@ async fn deal(
     let Ok(Some(table)) = state.lobby.send(FindTable(table_id.clone())).await else {
         return error(StatusCode::NOT_FOUND, "unknown_table", "no such table");
     };
-    let (response, session, stream) = match actix_ws::handle(&req, body) {
+    let limits = &state.config.limits;
+    let (out, receiver) = Outbound::channel(limits.socket_queue_max);
+    let (response, stream) = match upgrade(&req, body, FrameStream::new(receiver)) {
         Ok(parts) => parts,
         Err(e) => return e.error_response(),
     };
-    let limits = &state.config.limits;
-    let (out, receiver) = Outbound::channel(limits.socket_queue_max);
-    spawn_writer(session, receiver);
     let stream = stream.max_frame_size(limits.frame_bytes_max);
     let state = state.get_ref().clone();
     let bucket = TokenBucket::new(limits.messages_per_s.max(50), limits.messages_burst.max(100));

@@ -1,69 +1,100 @@
-//! What player and dealer sockets share: the writer task draining an `Outbound` into the
-//! actix-ws session, the inbound token bucket, and close reasons.
+//! What player and dealer sockets share: the response body that writes an `Outbound` queue
+//! to the socket, the inbound token bucket, and close reasons.
 
-use std::time::{Duration, Instant};
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Instant;
 
 use actix::prelude::*;
-use actix_ws::{CloseCode, CloseReason, ProtocolError, Session};
+use actix_http::body::{BodyStream, MessageBody};
+use actix_http::ws::{self, OpCode, Parser};
+use actix_web::web::{self, Bytes, BytesMut};
+use actix_web::{HttpRequest, HttpResponse};
+use actix_ws::{CloseCode, CloseReason, MessageStream, ProtocolError};
+use futures_util::Stream;
 
 use crate::actors::outbound::{close_code, Frame, Next, Outbound, OutboundReceiver};
 
-/// How long a connection being closed gets to take the frame in flight and the close frame.
-/// A client that is not reading by then is dropped without them.
-const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// Frames are gathered into chunks of up to this many bytes: one write for all the frames
+/// that queued up since the last one.
+const CHUNK_BYTES: usize = 16 * 1024;
 
-/// Writes queued frames to the socket until the queue closes or a close is requested.
-/// The socket's own send buffer is actix-ws's (32 frames); ours is the bounded `Outbound`.
-/// This task is the only writer and the only holder of the session: when it ends, the
-/// connection ends, even if the client never reads again.
-pub fn spawn_writer(mut session: Session, mut receiver: OutboundReceiver) {
-    actix_web::rt::spawn(async move {
-        loop {
-            match receiver.next().await {
-                Some(Next::Send(frame)) => {
-                    let send = write(&mut session, frame);
-                    tokio::pin!(send);
-                    let sent = tokio::select! {
-                        biased;
-                        sent = &mut send => sent,
-                        _ = receiver.killed() => matches!(tokio::time::timeout(CLOSE_GRACE, send).await, Ok(true)),
+/// The response body of a WebSocket connection: the frames of its `Outbound` queue, encoded
+/// as they are taken. actix-http polls it whenever the socket can take more, so all frames
+/// waiting at that moment go out in one write, with no task or channel in between. When the
+/// client stops reading it is not polled, the queue fills and the connection is closed as
+/// too slow (and the kernel's write timeout drops it if the client never reads again).
+pub struct FrameStream {
+    receiver: OutboundReceiver,
+    done: bool,
+}
+
+impl FrameStream {
+    pub fn new(receiver: OutboundReceiver) -> FrameStream {
+        FrameStream { receiver, done: false }
+    }
+}
+
+impl Stream for FrameStream {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let mut chunk = BytesMut::new();
+        while !this.done && chunk.len() < CHUNK_BYTES {
+            match this.receiver.poll_next(cx) {
+                Poll::Pending => break,
+                Poll::Ready(Some(Next::Send(Frame::Text(text)))) => {
+                    Parser::write_message(&mut chunk, text.as_bytes(), OpCode::Text, true, false)
+                }
+                Poll::Ready(Some(Next::Send(Frame::Ping))) => {
+                    Parser::write_message(&mut chunk, b"", OpCode::Ping, true, false)
+                }
+                Poll::Ready(Some(Next::Send(Frame::Pong(payload)))) => {
+                    Parser::write_message(&mut chunk, payload, OpCode::Pong, true, false)
+                }
+                Poll::Ready(next) => {
+                    let code = match next {
+                        Some(Next::Close(code)) => code,
+                        _ => close_code::GOING_AWAY,
                     };
-                    if !sent {
-                        return;
-                    }
-                }
-                Some(Next::Close(code)) => {
-                    let _ = tokio::time::timeout(CLOSE_GRACE, session.close(Some(close_reason(code)))).await;
-                    return;
-                }
-                None => {
-                    let close = session.close(Some(close_reason(close_code::GOING_AWAY)));
-                    let _ = tokio::time::timeout(CLOSE_GRACE, close).await;
-                    return;
+                    Parser::write_close(&mut chunk, Some(close_reason(code)), false);
+                    this.done = true;
                 }
             }
         }
-    });
+        match (chunk.is_empty(), this.done) {
+            (false, _) => Poll::Ready(Some(Ok(chunk.freeze()))),
+            (true, true) => Poll::Ready(None),
+            (true, false) => Poll::Pending,
+        }
+    }
 }
 
-/// Stops a socket actor once its writer has ended. The actor holds the incoming half of the
-/// connection, and actix-http lets go of a connection only when both halves are done: a
-/// writer that gave up on a client that stopped reading must not leave it open.
-pub fn stop_with_writer<A>(out: &Outbound, ctx: &mut Context<A>)
+/// Answers a WebSocket upgrade with `frames` as its outbound side; returns the response and
+/// the inbound messages. actix-ws has no public constructor for its inbound stream, so it is
+/// taken from `actix_ws::handle`, and that call's own outbound session is left unused.
+pub fn upgrade(
+    req: &HttpRequest,
+    body: web::Payload,
+    frames: FrameStream,
+) -> Result<(HttpResponse, MessageStream), actix_web::Error> {
+    let (_, _, inbound) = actix_ws::handle(req, body)?;
+    let response = ws::handshake(req.head())?
+        .message_body(BodyStream::new(frames).boxed())?
+        .into();
+    Ok((response, inbound))
+}
+
+/// Stops a socket actor once its connection's outbound side is gone (the response body was
+/// dropped: the connection ended).
+pub fn stop_with_connection<A>(out: &Outbound, ctx: &mut Context<A>)
 where
     A: Actor<Context = Context<A>>,
 {
     let out = out.clone();
     ctx.spawn(actix::fut::wrap_future(async move { out.closed().await }).map(|_, _, ctx: &mut Context<A>| ctx.stop()));
-}
-
-async fn write(session: &mut Session, frame: Frame) -> bool {
-    match frame {
-        Frame::Text(text) => session.text(text).await,
-        Frame::Ping => session.ping(b"").await,
-        Frame::Pong(payload) => session.pong(&payload).await,
-    }
-    .is_ok()
 }
 
 pub fn close_reason(code: u16) -> CloseReason {
