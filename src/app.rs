@@ -179,9 +179,11 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     )
     .start();
     let mut table_addrs = Vec::new();
-    for table in tables {
+    let count = tables.len();
+    for (index, table) in tables.into_iter().enumerate() {
         let table = table.scaled(config.pacing_scale);
         let mut actor = TableActor::new(table.clone(), journal.clone(), lobby.clone(), limits.clone())?;
+        actor.stagger(index, count);
         actor.announce_voids(
             voided
                 .iter()

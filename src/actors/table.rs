@@ -139,6 +139,8 @@ pub struct TableActor {
     odds_version: u64,
     /// Rounds that recovery voided at start-up; announced as `round_void` once started.
     voided_at_start: Vec<RoundId>,
+    /// Delay of the first round after a start (see `stagger`).
+    first_open_after_ms: u64,
     /// A round a crash interrupted while dealing, dealt on once the table starts.
     interrupted: Option<(RoundRecord, Addr<BankActor>)>,
     /// A push of the bet totals to dealer consoles is scheduled.
@@ -246,12 +248,21 @@ impl TableActor {
             recent: VecDeque::new(),
             odds_version: 0,
             voided_at_start: Vec::new(),
+            first_open_after_ms: 0,
             interrupted: None,
             dealer_bets_due: false,
             stopping: Vec::new(),
             pruned_below: 0,
         }
         .with_unrevealed_shoe())
+    }
+
+    /// Places this table, `index` of `count` started together, at its share of one bet
+    /// window: its first round opens that much later. Tables with the same pacing started
+    /// at once would otherwise stay in lockstep for good, every one of them opening, taking
+    /// bets, dealing and settling at the same instant, in bursts.
+    pub fn stagger(&mut self, index: usize, count: usize) {
+        self.first_open_after_ms = self.config.bet_window_ms * index as u64 / count.max(1) as u64;
     }
 
     pub fn announce_voids(&mut self, rounds: Vec<RoundId>) {
@@ -1198,14 +1209,18 @@ impl TableActor {
         }
         self.report_status();
         if self.is_auto() && !self.paused {
-            self.schedule(ctx, self.config.result_pause_ms, |act, ctx| {
-                if let Err(error) = act.open_round(ctx) {
-                    if error.code != "table_paused" {
-                        tracing::error!(table = %act.config.id, error = %error.message, "cannot open round");
-                    }
-                }
-            });
+            self.schedule_open(ctx, self.config.result_pause_ms);
         }
+    }
+
+    fn schedule_open(&mut self, ctx: &mut Context<Self>, after_ms: u64) {
+        self.schedule(ctx, after_ms, |act, ctx| {
+            if let Err(error) = act.open_round(ctx) {
+                if error.code != "table_paused" {
+                    tracing::error!(table = %act.config.id, error = %error.message, "cannot open round");
+                }
+            }
+        });
     }
 
     fn reveal(&mut self, ctx: &mut Context<Self>) {
@@ -1543,9 +1558,7 @@ impl Actor for TableActor {
         }
         self.report_status();
         if self.is_auto() && self.live.is_none() {
-            if let Err(error) = self.open_round(ctx) {
-                tracing::error!(table = %self.config.id, error = %error.message, "cannot open first round");
-            }
+            self.schedule_open(ctx, self.first_open_after_ms);
         }
     }
 }
