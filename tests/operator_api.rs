@@ -216,3 +216,22 @@ async fn bodies_must_be_sent_as_json() {
     }
     assert_eq!(server.balance("vic", "EUR").await, 0);
 }
+
+/// Goal: a movement retried with the same `tx_id` after the server was killed (SIGKILL) and
+/// restarted is applied once, and the same `tx_id` with another amount is refused: the
+/// idempotency check reaches what is durable, not what one process remembers.
+#[tokio::test]
+async fn a_tx_id_repeated_across_a_restart_is_applied_once() {
+    let mut server = Server::start(&[("b", auto_table("bac", "baccarat", ""))], "");
+    let deposit = json!({"player_id": "ida", "currency": "EUR", "amount": 5_000, "tx_id": "ida-1"}).to_string();
+    assert_eq!(server.signed("POST", "/v1/sandbox/deposit", &deposit).await.0, 200);
+    server.kill();
+    server.start_again();
+    let (status, reply) = server.signed("POST", "/v1/sandbox/deposit", &deposit).await;
+    assert_eq!(status, 200, "a repeated tx_id is harmless: {reply}");
+    let changed = json!({"player_id": "ida", "currency": "EUR", "amount": 1, "tx_id": "ida-1"}).to_string();
+    let (status, reply) = server.signed("POST", "/v1/sandbox/deposit", &changed).await;
+    assert_eq!(reply["code"], "duplicate_transaction", "{status} {reply}");
+    assert_eq!(server.balance("ida", "EUR").await, 5_000, "applied once");
+    server.assert_conserved().await;
+}
