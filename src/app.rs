@@ -169,12 +169,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let lobby = LobbyActor::default().start();
     // Wallets (created by the bank, on its thread) and tables each get threads of their own:
     // on the one system thread, every bet and every fan-out queued behind each other.
-    let bank_state = BankActor::new(
-        journal.clone(),
-        replayed.wallets,
-        replayed.ledger_keys,
-        limits.mailbox_max,
-    );
+    let bank_state = BankActor::new(journal.clone(), replayed.wallets, limits.mailbox_max);
     let bank = BankActor::start_in_arbiter(&Arbiter::new().handle(), move |_| bank_state);
     let table_threads: Vec<ArbiterHandle> = (0..TABLE_THREADS).map(|_| Arbiter::new().handle()).collect();
     let sessions = SessionsActor::new(

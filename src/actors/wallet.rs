@@ -6,7 +6,6 @@
 //! Every movement is idempotent by txid. Wallets never touch table state.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use actix::prelude::*;
 use serde_json::json;
@@ -15,7 +14,6 @@ use crate::actors::messages::{Credit, Debit, GetBalances, GetWallet, UnwatchBala
 use crate::actors::outbound::{ConnId, Outbound};
 use crate::domain::ids::PlayerId;
 use crate::domain::money::{Amount, Currency};
-use crate::journal::filter::LedgerFilter;
 use crate::journal::records::{self, LedgerRecord, TxKind};
 use crate::journal::{self, Batch, Journal, JournalError, Tree};
 
@@ -96,8 +94,6 @@ pub struct WalletActor {
     state: WalletState,
     /// Records journaled but not yet durable: a repeat must wait, not be acknowledged early.
     in_flight: HashMap<String, LedgerRecord>,
-    /// Every ledger key, shared by all wallets: spares the ledger read for a new txid.
-    ledger_keys: Arc<LedgerFilter>,
     /// Connections of this player that get a `balance` push after every change; a closed
     /// one is dropped at the next push.
     watchers: HashMap<ConnId, Outbound>,
@@ -109,11 +105,9 @@ impl WalletActor {
         self.state.balances.get(&currency).copied().unwrap_or_default()
     }
 
-    /// The durable movement under this ledger key, if any.
-    fn applied(&self, key: &[u8]) -> Result<Option<LedgerRecord>, JournalError> {
-        if !self.ledger_keys.may_contain(key) {
-            return Ok(None);
-        }
+    /// The durable movement with this txid, if any.
+    fn applied(&self, txid: &str) -> Result<Option<LedgerRecord>, JournalError> {
+        let key = records::ledger_key(&self.player, txid);
         match self.journal.tree(Tree::Ledger).get(key)? {
             Some(raw) => Ok(Some(records::decode("ledger", &raw)?)),
             None => Ok(None),
@@ -134,8 +128,7 @@ impl WalletActor {
             };
             return Box::pin(fut::ready(result));
         }
-        let key = records::ledger_key(&record.player, &record.txid);
-        match self.applied(&key) {
+        match self.applied(&record.txid) {
             Ok(Some(existing)) => {
                 let result = if existing.same_movement(&record) {
                     Ok(self.balance(record.currency))
@@ -158,8 +151,11 @@ impl WalletActor {
             return Box::pin(fut::ready(Err(WalletError::InsufficientFunds)));
         }
         let mut batch = Batch::new();
-        self.ledger_keys.insert(&key);
-        batch.insert(Tree::Ledger, key, records::encode(&record));
+        batch.insert(
+            Tree::Ledger,
+            records::ledger_key(&record.player, &record.txid),
+            records::encode(&record),
+        );
         let durable = match self.journal.submit(batch) {
             Ok(durable) => durable,
             Err(error) => return Box::pin(fut::ready(Err(error.into()))),
@@ -248,7 +244,6 @@ impl Handler<UnwatchBalance> for WalletActor {
 /// Finds or starts wallets. Holds the states rebuilt at start-up until each wallet starts.
 pub struct BankActor {
     journal: Journal,
-    ledger_keys: Arc<LedgerFilter>,
     wallets: HashMap<PlayerId, Addr<WalletActor>>,
     /// States loaded from the ledger at start-up, handed over when a wallet first starts.
     dormant: HashMap<PlayerId, WalletState>,
@@ -256,15 +251,9 @@ pub struct BankActor {
 }
 
 impl BankActor {
-    pub fn new(
-        journal: Journal,
-        dormant: HashMap<PlayerId, WalletState>,
-        ledger_keys: LedgerFilter,
-        mailbox_max: usize,
-    ) -> BankActor {
+    pub fn new(journal: Journal, dormant: HashMap<PlayerId, WalletState>, mailbox_max: usize) -> BankActor {
         BankActor {
             journal,
-            ledger_keys: Arc::new(ledger_keys),
             wallets: HashMap::new(),
             dormant,
             mailbox_max,
@@ -287,7 +276,6 @@ impl Handler<GetWallet> for BankActor {
                 journal: self.journal.clone(),
                 state,
                 in_flight: HashMap::new(),
-                ledger_keys: self.ledger_keys.clone(),
                 watchers: HashMap::new(),
                 mailbox_max: self.mailbox_max,
             }

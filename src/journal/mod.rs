@@ -8,7 +8,6 @@
 //!
 //! Only actors (and the offline `replay`) use this module.
 
-pub mod filter;
 pub mod records;
 pub mod replay;
 

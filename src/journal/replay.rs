@@ -12,7 +12,6 @@ use serde::Serialize;
 use crate::actors::wallet::WalletState;
 use crate::domain::ids::{PlayerId, RoundId};
 use crate::domain::money::Currency;
-use crate::journal::filter::{KeyHash, LedgerFilter};
 use crate::journal::records::{self, LedgerRecord, RoundRecord, RoundStatus, TxKind};
 use crate::journal::{Journal, JournalError, Tree};
 
@@ -57,8 +56,6 @@ pub struct Replayed {
     /// Inconsistencies found (empty on a healthy journal).
     pub problems: Vec<String>,
     pub ledger_records: usize,
-    /// Every ledger key, for the wallets' idempotency checks.
-    pub ledger_keys: LedgerFilter,
     /// Stakes per round, for recovery.
     stakes_by_round: HashMap<RoundId, Vec<LedgerRecord>>,
 }
@@ -69,10 +66,8 @@ pub struct Replayed {
 /// sled failure or a corrupt record.
 pub fn replay_ledger(journal: &Journal) -> Result<Replayed, JournalError> {
     let mut replayed = Replayed::default();
-    let mut keys = Vec::new();
     for entry in journal.tree(Tree::Ledger).iter() {
         let (key, value) = entry?;
-        keys.push(KeyHash::of(&key));
         let record: LedgerRecord = records::decode("ledger", &value)?;
         if key.as_ref() != records::ledger_key(&record.player, &record.txid).as_slice() {
             replayed
@@ -101,7 +96,6 @@ pub fn replay_ledger(journal: &Journal) -> Result<Replayed, JournalError> {
         }
         replayed.ledger_records += 1;
     }
-    replayed.ledger_keys = LedgerFilter::with(&keys);
     for (currency, summary) in &replayed.summary {
         if !summary.conserved() {
             replayed
