@@ -49,6 +49,15 @@ const PRUNE_BATCH_MAX: usize = 8 * 1024;
 const COUNTDOWN_WARNINGS_MS: [u64; 2] = [5_000, 2_000];
 /// Dealer consoles get the round's bet totals at most this often.
 const DEALER_BETS_EVERY: Duration = Duration::from_millis(100);
+/// A winner's letter in the road: B, P, T in baccarat; D, T, = in Dragon Tiger, whose tiger
+/// already has the T.
+fn road_letter(game: Game, winner: &str) -> String {
+    match (game, winner) {
+        (Game::DragonTiger, "tie") => "=".to_owned(),
+        _ => winner.get(..1).unwrap_or_default().to_ascii_uppercase(),
+    }
+}
+
 /// Results shown in the lobby's road.
 const RECENT_MAX: usize = 60;
 
@@ -1403,11 +1412,7 @@ impl TableActor {
                 if let Some(pocket) = map.get("pocket") {
                     pocket.to_string()
                 } else if let Some(winner) = map.get("winner").and_then(Value::as_str) {
-                    winner
-                        .chars()
-                        .next()
-                        .map(|c| c.to_ascii_uppercase().to_string())
-                        .unwrap_or_default()
+                    road_letter(self.config.game, winner)
                 } else if let Some(total) = map.get("dealer_total") {
                     total.to_string()
                 } else {
@@ -2078,5 +2083,17 @@ impl Handler<DealerCommand> for TableActor {
                 done(self, &out, Ok(json!({"paused": false})));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_road_letter_names_one_result() {
+        let letters = |game, winners: &[&str]| winners.iter().map(|w| road_letter(game, w)).collect::<Vec<_>>();
+        assert_eq!(letters(Game::Baccarat, &["banker", "player", "tie"]), ["B", "P", "T"]);
+        assert_eq!(letters(Game::DragonTiger, &["dragon", "tiger", "tie"]), ["D", "T", "="]);
     }
 }

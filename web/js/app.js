@@ -387,7 +387,7 @@ function recentLabel(game, outcome) {
   if (!outcome) return null;
   if (game === 'roulette') return String(outcome.pocket);
   if (game === 'blackjack') return String(outcome.dealer_total);
-  if (game === 'dragon_tiger') return outcome.winner === 'dragon' ? 'D' : outcome.winner; // 'tiger' | 'tie', exact
+  if (game === 'dragon_tiger') return { dragon: 'D', tiger: 'T', tie: '=' }[outcome.winner] ?? null; // as the server's road
   return outcome.winner ? outcome.winner[0].toUpperCase() : null;
 }
 

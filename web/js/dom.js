@@ -107,13 +107,12 @@ export function roadEl(game, recent, { max = 36, rows = 6 } = {}) {
     const beads = items.slice().reverse();
     const names = game === 'baccarat'
       ? { B: ['banker', t('spot_banker')], P: ['player', t('spot_player')], T: ['tie', t('spot_tie')] }
-      : { D: ['dragon', t('spot_dragon')], T: ['tiger', `${t('spot_tiger')} / ${t('spot_tie')}`], tiger: ['tiger', t('spot_tiger')], tie: ['tie', t('spot_tie')] };
+      : { D: ['dragon', t('spot_dragon')], T: ['tiger', t('spot_tiger')], '=': ['tie', t('spot_tie')] };
     const label = `${t('road')}: ${beads.map((b) => names[b]?.[1] ?? b).join(', ')}`;
     return h('div', { class: 'bead-road', role: 'img', 'aria-label': label, style: { '--rows': rows } },
       beads.map((b) => {
         const [kind] = names[b] ?? ['other'];
-        const letter = b === 'tiger' ? 'T' : b === 'tie' ? '=' : b;
-        return h('span', { class: `bead bead-${kind}`, title: names[b]?.[1] ?? b }, letter);
+        return h('span', { class: `bead bead-${kind}`, title: names[b]?.[1] ?? b }, b);
       }));
   }
   if (game === 'roulette') {
