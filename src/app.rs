@@ -109,10 +109,6 @@ pub async fn recover(config: &Config, tables: &[TableConfig]) -> Result<Recovere
     })
 }
 
-/// The TLS server config from PEM files (HTTP/1.1 only: WebSockets upgrade over it).
-///
-/// # Errors
-/// Unreadable or invalid certificate or key.
 /// actix-http never gives up on a response it cannot flush: a client that stops reading
 /// would hold its connection and the kernel's send buffer (megabytes) for as long as it
 /// acknowledges window probes. TCP_USER_TIMEOUT has the kernel drop it instead.
@@ -132,6 +128,10 @@ fn set_write_timeout(conn: &dyn std::any::Any, timeout: std::time::Duration) {
     }
 }
 
+/// The TLS server config from PEM files (HTTP/1.1 only: WebSockets upgrade over it).
+///
+/// # Errors
+/// Unreadable or invalid certificate or key.
 fn tls_config(files: &TlsFiles) -> Result<rustls::ServerConfig, Box<dyn std::error::Error>> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};

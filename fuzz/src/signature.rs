@@ -107,6 +107,18 @@ impl Request {
         request
     }
 
+    /// The signature the API documentation prescribes for this request under `secret`.
+    fn documented_signature(&self, secret: &str, timestamp: &str, nonce: &str) -> String {
+        to_hex(&documented_hmac(
+            secret,
+            timestamp,
+            nonce,
+            &self.method,
+            &self.path_and_query,
+            &self.body,
+        ))
+    }
+
     fn signed<'a>(
         &'a self,
         timestamp: Option<&'a str>,
@@ -284,14 +296,7 @@ pub fn check(data: &[u8]) {
     };
     let nonce = nonce_from(request.nonce.as_deref().unwrap_or_default());
     let secret = &setup.keys[key_id];
-    let signature = to_hex(&documented_hmac(
-        secret,
-        &timestamp,
-        &nonce,
-        &request.method,
-        &request.path_and_query,
-        &request.body,
-    ));
+    let signature = request.documented_signature(secret, &timestamp, &nonce);
     let signed = Signed {
         key_id: Some(key_id),
         ..request.signed(Some(&timestamp), Some(&nonce), Some(&signature))
@@ -317,14 +322,7 @@ pub fn check(data: &[u8]) {
         setup.now_s.saturating_add(setup.window_s),
     ] {
         let timestamp = edge.to_string();
-        let signature = to_hex(&documented_hmac(
-            secret,
-            &timestamp,
-            &nonce,
-            &request.method,
-            &request.path_and_query,
-            &request.body,
-        ));
+        let signature = request.documented_signature(secret, &timestamp, &nonce);
         let signed = Signed {
             key_id: Some(key_id),
             ..request.signed(Some(&timestamp), Some(&nonce), Some(&signature))

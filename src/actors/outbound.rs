@@ -4,7 +4,7 @@
 //! full its reader is too slow and the connection is closed, so a stalled client can never
 //! grow server memory or slow a table's fan-out. Knows nothing of actix-ws.
 
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -47,9 +47,15 @@ pub fn next_conn_id() -> ConnId {
 }
 
 struct Kill {
-    fired: AtomicBool,
+    /// The close code asked for; 0 while the connection is not closing.
     code: AtomicU16,
     waker: AtomicWaker,
+}
+
+impl Kill {
+    fn code(&self) -> Option<u16> {
+        Some(self.code.load(Ordering::Acquire)).filter(|&code| code != 0)
+    }
 }
 
 /// The sending half; cheap to clone, held by every table and wallet the connection joined.
@@ -60,14 +66,14 @@ pub struct Outbound {
     kill: Arc<Kill>,
 }
 
-/// The receiving half, owned by the connection's writer task.
+/// The receiving half, read by the connection's response body (`transport::socket`).
 pub struct OutboundReceiver {
     queue: mpsc::Receiver<Frame>,
     kill: Arc<Kill>,
 }
 
-/// One frame to write. Heartbeats share the queue with data so that only the writer ever
-/// writes to the socket: nothing else can be left waiting on a client that stopped reading.
+/// One frame to write. Heartbeats share the queue with data so that one place writes to the
+/// socket: nothing else can be left waiting on a client that stopped reading.
 pub enum Frame {
     Text(ByteString),
     Ping,
@@ -85,7 +91,6 @@ impl Outbound {
     pub fn channel(capacity: usize) -> (Outbound, OutboundReceiver) {
         let (queue, receiver) = mpsc::channel(capacity.max(1));
         let kill = Arc::new(Kill {
-            fired: AtomicBool::new(false),
             code: AtomicU16::new(0),
             waker: AtomicWaker::new(),
         });
@@ -114,7 +119,7 @@ impl Outbound {
     }
 
     fn push(&self, frame: Frame) -> bool {
-        if self.kill.fired.load(Ordering::Relaxed) {
+        if self.kill.code().is_some() {
             return false;
         }
         match self.queue.try_send(frame) {
@@ -130,24 +135,22 @@ impl Outbound {
 
     /// Asks the writer to close the connection with `code` (first code wins).
     pub fn close(&self, code: u16) {
-        // The code is set before `fired`, so whoever sees `fired` sees the code.
         let first = self
             .kill
             .code
             .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
         if first.is_ok() {
-            self.kill.fired.store(true, Ordering::Release);
             self.kill.waker.wake();
         }
     }
 
-    /// Resolves once the writer has ended (the connection is done with).
+    /// Resolves once the receiving half is dropped (the connection ended).
     pub async fn closed(&self) {
         self.queue.closed().await
     }
 
     pub fn is_open(&self) -> bool {
-        !self.kill.fired.load(Ordering::Relaxed) && !self.queue.is_closed()
+        self.kill.code().is_none() && !self.queue.is_closed()
     }
 }
 
@@ -157,14 +160,13 @@ impl OutboundReceiver {
     /// it), except when closing for being too slow: that queue is the problem.
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Next>> {
         self.kill.waker.register(cx.waker());
-        if self.kill.fired.load(Ordering::Acquire) {
-            return Poll::Ready(Some(self.drain_or_close()));
+        if let Some(code) = self.kill.code() {
+            return Poll::Ready(Some(self.drain_or_close(code)));
         }
         self.queue.poll_recv(cx).map(|frame| frame.map(Next::Send))
     }
 
-    fn drain_or_close(&mut self) -> Next {
-        let code = self.kill.code.load(Ordering::Acquire);
+    fn drain_or_close(&mut self, code: u16) -> Next {
         if code != close_code::TOO_SLOW {
             if let Ok(frame) = self.queue.try_recv() {
                 return Next::Send(frame);

@@ -32,7 +32,7 @@ use crate::domain::shoe::Shoe;
 use crate::journal::records::{
     self, BetRecord, CardRecord, LedgerRecord, RoundRecord, RoundStatus, ShoeRecord, TxKind,
 };
-use crate::journal::replay::{payout_txid, refund_of, stake_txid};
+use crate::journal::replay::{ledger_record, payout_txid, refund_of, stake_txid};
 use crate::journal::{self, table_key, table_prefix, Batch, Journal, Tree};
 
 /// Events kept in memory for resuming clients; older resumes read the journal.
@@ -378,14 +378,8 @@ impl TableActor {
             }
         };
         tracing::info!(table = %self.config.id, round = %record.round_id, cards = round.cards().len(), "dealing on the round a restart interrupted");
-        let ledger = self.journal.tree(Tree::Ledger).clone();
-        let stake_of = move |player: &PlayerId, txid: &str| {
-            ledger
-                .get(records::ledger_key(player, txid))
-                .ok()
-                .flatten()
-                .and_then(|raw| records::decode::<LedgerRecord>("ledger", &raw).ok())
-        };
+        let journal = self.journal.clone();
+        let stake_of = move |player: &PlayerId, txid: &str| ledger_record(&journal, player, txid).ok().flatten();
         let round_id = record.round_id;
         let blackjack = self.config.game == Game::Blackjack;
         let bets = record.bets.clone();

@@ -15,7 +15,7 @@ use crate::actors::outbound::{ConnId, Outbound};
 use crate::domain::ids::PlayerId;
 use crate::domain::money::{Amount, Currency};
 use crate::journal::records::{self, LedgerRecord, TxKind};
-use crate::journal::{self, Batch, Journal, JournalError, Tree};
+use crate::journal::{self, replay, Batch, Journal, JournalError, Tree};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WalletError {
@@ -105,15 +105,6 @@ impl WalletActor {
         self.state.balances.get(&currency).copied().unwrap_or_default()
     }
 
-    /// The durable movement with this txid, if any.
-    fn applied(&self, txid: &str) -> Result<Option<LedgerRecord>, JournalError> {
-        let key = records::ledger_key(&self.player, txid);
-        match self.journal.tree(Tree::Ledger).get(key)? {
-            Some(raw) => Ok(Some(records::decode("ledger", &raw)?)),
-            None => Ok(None),
-        }
-    }
-
     /// Applies a movement in memory and journals it; the future resolves once durable.
     fn apply(
         &mut self,
@@ -128,7 +119,7 @@ impl WalletActor {
             };
             return Box::pin(fut::ready(result));
         }
-        match self.applied(&record.txid) {
+        match replay::ledger_record(&self.journal, &self.player, &record.txid) {
             Ok(Some(existing)) => {
                 let result = if existing.same_movement(&record) {
                     Ok(self.balance(record.currency))

@@ -193,6 +193,7 @@ struct PlayerBets {
     currency: Currency,
     blackjack_main: bool,
 }
+
 impl Round {
     pub fn open(id: RoundId, game: Game, closes_at_us: i64, rules: blackjack::Rules) -> Round {
         let deal = match game {

@@ -115,14 +115,20 @@ pub struct RoundAudit {
     pub unfinished: Vec<RoundId>,
 }
 
-/// The durable movement `txid` of `player`, if any (an unreadable record counts as none:
-/// `replay_ledger` reports it).
+/// The durable movement `txid` of `player`, if any.
+///
+/// # Errors
+/// sled failure or a corrupt record.
+pub fn ledger_record(journal: &Journal, player: &PlayerId, txid: &str) -> Result<Option<LedgerRecord>, JournalError> {
+    match journal.tree(Tree::Ledger).get(records::ledger_key(player, txid))? {
+        Some(raw) => Ok(Some(records::decode("ledger", &raw)?)),
+        None => Ok(None),
+    }
+}
+
+/// As `ledger_record`, an unreadable record counting as none (`replay_ledger` reports it).
 fn applied(journal: &Journal, player: &PlayerId, txid: &str) -> Option<LedgerRecord> {
-    let raw = journal
-        .tree(Tree::Ledger)
-        .get(records::ledger_key(player, txid))
-        .ok()??;
-    records::decode("ledger", &raw).ok()
+    ledger_record(journal, player, txid).ok().flatten()
 }
 
 /// Checks every round record against the ledger: a settled round's stakes and payouts match

@@ -25,7 +25,6 @@ use crate::transport::AppState;
 pub struct PlayerSocket {
     pub caller: Caller,
     pub state: AppState,
-    /// For pongs; frames go through `caller.out`.
     /// Tables joined (bounded by `tables_per_connection_max`).
     pub joined: HashMap<TableId, Addr<TableActor>>,
     pub last_seen: Instant,

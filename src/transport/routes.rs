@@ -27,7 +27,7 @@ use crate::journal::{replay, table_key, Tree};
 use crate::transport::auth::Signed;
 use crate::transport::dealer::DealerSocket;
 use crate::transport::player::PlayerSocket;
-use crate::transport::socket::{upgrade, FrameStream, TokenBucket};
+use crate::transport::socket::{upgrade, TokenBucket};
 use crate::transport::AppState;
 
 /// Largest deposit one request may make, in minor units (a sandbox sanity bound).
@@ -655,7 +655,7 @@ async fn play(
         release();
         return internal();
     };
-    let (response, stream) = match upgrade(&req, body, FrameStream::new(receiver)) {
+    let (response, stream) = match upgrade(&req, body, receiver, limits.frame_bytes_max) {
         Ok(parts) => parts,
         Err(e) => {
             release();
@@ -663,7 +663,6 @@ async fn play(
             return e.error_response();
         }
     };
-    let stream = stream.max_frame_size(limits.frame_bytes_max);
     let balance = wallet
         .send(GetBalances)
         .await
@@ -739,11 +738,10 @@ async fn deal(
     };
     let limits = &state.config.limits;
     let (out, receiver) = Outbound::channel(limits.socket_queue_max);
-    let (response, stream) = match upgrade(&req, body, FrameStream::new(receiver)) {
+    let (response, stream) = match upgrade(&req, body, receiver, limits.frame_bytes_max) {
         Ok(parts) => parts,
         Err(e) => return e.error_response(),
     };
-    let stream = stream.max_frame_size(limits.frame_bytes_max);
     let state = state.get_ref().clone();
     let bucket = TokenBucket::new(limits.messages_per_s.max(50), limits.messages_burst.max(100));
     DealerSocket::create(move |ctx| {

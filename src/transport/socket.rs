@@ -9,9 +9,10 @@ use std::time::Instant;
 use actix::prelude::*;
 use actix_http::body::{BodyStream, MessageBody};
 use actix_http::ws::{self, OpCode, Parser};
-use actix_web::web::{self, Bytes, BytesMut};
+use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse};
 use actix_ws::{CloseCode, CloseReason, MessageStream, ProtocolError};
+use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
 
 use crate::actors::outbound::{close_code, Frame, Next, Outbound, OutboundReceiver};
@@ -25,15 +26,9 @@ const CHUNK_BYTES: usize = 16 * 1024;
 /// waiting at that moment go out in one write, with no task or channel in between. When the
 /// client stops reading it is not polled, the queue fills and the connection is closed as
 /// too slow (and the kernel's write timeout drops it if the client never reads again).
-pub struct FrameStream {
+struct FrameStream {
     receiver: OutboundReceiver,
     done: bool,
-}
-
-impl FrameStream {
-    pub fn new(receiver: OutboundReceiver) -> FrameStream {
-        FrameStream { receiver, done: false }
-    }
 }
 
 impl Stream for FrameStream {
@@ -72,19 +67,25 @@ impl Stream for FrameStream {
     }
 }
 
-/// Answers a WebSocket upgrade with `frames` as its outbound side; returns the response and
-/// the inbound messages. actix-ws has no public constructor for its inbound stream, so it is
-/// taken from `actix_ws::handle`, and that call's own outbound session is left unused.
+/// Answers a WebSocket upgrade with `outbound`'s frames as its outbound side; returns the
+/// response and the inbound messages (frames up to `frame_bytes_max`). actix-ws has no
+/// public constructor for its inbound stream, so it is taken from `actix_ws::handle`, and
+/// that call's own outbound session is left unused.
 pub fn upgrade(
     req: &HttpRequest,
     body: web::Payload,
-    frames: FrameStream,
+    outbound: OutboundReceiver,
+    frame_bytes_max: usize,
 ) -> Result<(HttpResponse, MessageStream), actix_web::Error> {
     let (_, _, inbound) = actix_ws::handle(req, body)?;
+    let frames = FrameStream {
+        receiver: outbound,
+        done: false,
+    };
     let response = ws::handshake(req.head())?
         .message_body(BodyStream::new(frames).boxed())?
         .into();
-    Ok((response, inbound))
+    Ok((response, inbound.max_frame_size(frame_bytes_max)))
 }
 
 /// Stops a socket actor once its connection's outbound side is gone (the response body was
