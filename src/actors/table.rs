@@ -25,7 +25,7 @@ use crate::domain::cards::{Card, Composition};
 use crate::domain::error::RuleError;
 use crate::domain::fair::{self, ServerSeed};
 use crate::domain::games::blackjack;
-use crate::domain::ids::{PlayerId, RoundId};
+use crate::domain::ids::{BetId, PlayerId, RoundId};
 use crate::domain::money::Amount;
 use crate::domain::round::{Bet, BetRules, Game, Phase, Placement, Round, Spot};
 use crate::domain::shoe::Shoe;
@@ -1061,13 +1061,10 @@ impl TableActor {
         let round_id = live.round.id;
         let outcome = live.round.outcome();
         let mut record = self.round_record(RoundStatus::Settling);
+        let paid: HashMap<(&PlayerId, &BetId), Amount> =
+            payouts.iter().map(|p| ((&p.player, &p.bet_id), p.payout)).collect();
         for bet in &mut record.bets {
-            bet.payout = Some(
-                payouts
-                    .iter()
-                    .find(|p| p.bet_id == bet.bet_id && p.player == bet.player)
-                    .map_or(Amount::ZERO, |p| p.payout),
-            );
+            bet.payout = Some(paid.get(&(&bet.player, &bet.bet_id)).copied().unwrap_or(Amount::ZERO));
         }
         let mut batch = Batch::new();
         batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&record));
@@ -1166,24 +1163,36 @@ impl TableActor {
         balances: &HashMap<PlayerId, Option<BTreeMap<crate::domain::money::Currency, Amount>>>,
         round_id: RoundId,
     ) {
+        #[derive(serde::Serialize)]
+        struct Paid<'a> {
+            bet_id: &'a BetId,
+            spot: &'a str,
+            amount: Amount,
+            payout: Amount,
+        }
+        // A storm round holds thousands of bets: group them once, not once per subscriber.
+        let mut by_player: HashMap<&PlayerId, (Vec<Paid>, i64)> = HashMap::new();
+        for p in payouts {
+            let (mine, won) = by_player.entry(&p.player).or_default();
+            mine.push(Paid {
+                bet_id: &p.bet_id,
+                spot: &p.spot,
+                amount: p.amount,
+                payout: p.payout,
+            });
+            *won += p.payout.minor();
+        }
         for caller in self.subscribers.values() {
             let Some(balance) = balances.get(&caller.player) else {
                 continue;
             };
-            let mine: Vec<Value> = payouts
-                .iter()
-                .filter(|p| p.player == caller.player)
-                .map(|p| json!({"bet_id": p.bet_id, "spot": p.spot, "amount": p.amount, "payout": p.payout}))
-                .collect();
+            let (mine, won) = by_player
+                .get(&caller.player)
+                .map_or((&[][..], 0), |(m, w)| (&m[..], *w));
             let amount = balance
                 .as_ref()
                 .and_then(|b| b.get(&caller.currency).copied())
                 .unwrap_or_default();
-            let won: i64 = payouts
-                .iter()
-                .filter(|p| p.player == caller.player)
-                .map(|p| p.payout.minor())
-                .sum();
             caller.out.send(frame(&json!({
                 "type": "settled",
                 "table": self.config.id,

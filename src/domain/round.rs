@@ -191,6 +191,8 @@ pub struct Round {
 struct PlayerBets {
     at: HashMap<BetId, usize>,
     currency: Currency,
+    /// Blackjack: the seat of the player's main bet.
+    seat: Option<u8>,
     blackjack_main: bool,
 }
 
@@ -252,9 +254,11 @@ impl Round {
         let mine = self.by_player.entry(bet.player.clone()).or_insert(PlayerBets {
             at: HashMap::new(),
             currency: bet.currency,
+            seat: None,
             blackjack_main: false,
         });
         mine.at.insert(bet.bet_id.clone(), self.bets.len());
+        mine.seat = mine.seat.or(bet.seat);
         mine.blackjack_main |= bet.spot == Spot::BlackjackMain;
         self.pending += usize::from(!bet.confirmed);
         self.bets.push(bet);
@@ -469,10 +473,7 @@ impl Round {
     }
 
     pub fn seat_of(&self, player: &PlayerId) -> Option<u8> {
-        self.bets
-            .iter()
-            .find(|b| &b.player == player && b.seat.is_some())
-            .and_then(|b| b.seat)
+        self.by_player.get(player)?.seat
     }
 
     pub fn player_at_seat(&self, seat: u8) -> Option<&Bet> {

@@ -102,6 +102,13 @@ pub enum DealerMsg {
 /// `bad_request` for anything that is not a valid message, `bad_amount` for an amount
 /// that is not a whole number in `i64`.
 pub fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, (Option<u64>, CommandError)> {
+    // Every bet passes here: read a valid message straight into its type, and build the
+    // JSON tree only to explain a bad one.
+    if text.trim_start().starts_with('{') {
+        if let Ok(message) = serde_json::from_str(text) {
+            return Ok(message);
+        }
+    }
     let value: Value =
         serde_json::from_str(text).map_err(|e| (None, CommandError::new("bad_request", format!("not JSON: {e}"))))?;
     // serde would also read a message from an array (`["undo",6]`); the protocol's
