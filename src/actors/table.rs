@@ -1113,19 +1113,20 @@ impl TableActor {
             };
             credits.push(wallet.send(Credit(credit)));
         }
-        let balances: Vec<_> = live
+        let wallets: Vec<_> = live
             .wallets
             .iter()
-            .map(|(player, (wallet, _))| {
-                let player = player.clone();
-                let request = wallet.send(GetBalances);
-                async move { (player, request.await.ok()) }
-            })
+            .map(|(player, (wallet, _))| (player.clone(), wallet.clone()))
             .collect();
         let game = self.game_label();
         let opened_at = live.opened_at;
         let work = async move {
             let results = futures_util::future::join_all(credits).await;
+            // Asked only now: a wallet counts a credit once it is durable.
+            let balances = wallets.into_iter().map(|(player, wallet)| async move {
+                let balances = wallet.send(GetBalances).await.ok();
+                (player, balances)
+            });
             let balances = futures_util::future::join_all(balances).await;
             (results, balances)
         };

@@ -1,9 +1,11 @@
 //! `WalletActor`: serialises every debit and credit of one player; `BankActor` finds or
 //! starts a player's wallet, rebuilding its balances from the ledger.
 //!
-//! A wallet reserves a debit in memory at once (so concurrent bets at several tables can
-//! never overdraw), journals it, and replies only once the journal says it is durable.
-//! Every movement is idempotent by txid. Wallets never touch table state.
+//! A wallet takes a debit from the balance at once (so concurrent bets at several tables
+//! can never overdraw) and adds a credit only once it is durable; it replies only once the
+//! journal says the movement is durable. Every movement is idempotent by txid: the journal
+//! writes a ledger record only under a new (player, txid) key. Wallets never touch table
+//! state.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -15,7 +17,7 @@ use crate::actors::outbound::{ConnId, Outbound};
 use crate::domain::ids::PlayerId;
 use crate::domain::money::{Amount, Currency};
 use crate::journal::records::{self, LedgerRecord, TxKind};
-use crate::journal::{self, replay, Batch, Journal, JournalError, Tree};
+use crate::journal::{self, replay, Batch, Committed, Journal, JournalError, Tree};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WalletError {
@@ -88,12 +90,22 @@ impl WalletState {
     }
 }
 
+/// Amounts of one currency being journaled.
+#[derive(Default, Clone, Copy)]
+struct Held {
+    debits: i64,
+    credits: i64,
+}
+
 pub struct WalletActor {
     player: PlayerId,
     journal: Journal,
     state: WalletState,
     /// Records journaled but not yet durable: a repeat must wait, not be acknowledged early.
     in_flight: HashMap<String, LedgerRecord>,
+    /// Per currency, debits (already out of the balance) and credits (not yet in it)
+    /// being journaled.
+    held: HashMap<Currency, Held>,
     /// Connections of this player that get a `balance` push after every change; a closed
     /// one is dropped at the next push.
     watchers: HashMap<ConnId, Outbound>,
@@ -105,12 +117,14 @@ impl WalletActor {
         self.state.balances.get(&currency).copied().unwrap_or_default()
     }
 
-    /// Applies a movement in memory and journals it; the future resolves once durable.
-    fn apply(
-        &mut self,
-        record: LedgerRecord,
-        ctx: &mut Context<Self>,
-    ) -> ResponseActFuture<Self, Result<Amount, WalletError>> {
+    /// Journals a movement; the future resolves once it is durable.
+    ///
+    /// A debit is taken from the balance at once (concurrent bets can never overdraw) and
+    /// given back if the journal refuses it; a credit counts only once durable, so a
+    /// credit that turns out to be a repeat was never spendable. The journal writes the
+    /// record only if its (player, txid) key is new: that is the idempotency check, with
+    /// no read before the write.
+    fn apply(&mut self, record: LedgerRecord) -> ResponseActFuture<Self, Result<Amount, WalletError>> {
         if let Some(existing) = self.in_flight.get(&record.txid) {
             let result = if existing.same_movement(&record) {
                 Err(WalletError::InFlight)
@@ -119,30 +133,31 @@ impl WalletActor {
             };
             return Box::pin(fut::ready(result));
         }
-        match replay::ledger_record(&self.journal, &self.player, &record.txid) {
-            Ok(Some(existing)) => {
-                let result = if existing.same_movement(&record) {
-                    Ok(self.balance(record.currency))
-                } else {
-                    Err(WalletError::DuplicateTransaction)
-                };
-                return Box::pin(fut::ready(result));
-            }
-            Ok(None) => {}
-            Err(error) => return Box::pin(fut::ready(Err(error.into()))),
-        }
         if !record.amount.is_positive() {
             return Box::pin(fut::ready(Err(WalletError::BadAmount)));
         }
-        let current = self.balance(record.currency);
-        let Some(next) = current.minor().checked_add(record.signed_amount()).map(Amount) else {
-            return Box::pin(fut::ready(Err(WalletError::BadAmount)));
+        let currency = record.currency;
+        let amount = record.amount.minor();
+        let debit = record.kind.sign() < 0;
+        let current = self.balance(currency).minor();
+        let held = self.held.get(&currency).copied().unwrap_or_default();
+        let refusal = if debit {
+            (current < amount).then_some(WalletError::InsufficientFunds)
+        } else {
+            // Whichever of the held movements are written, the balance must stay in i64.
+            let most = i128::from(current) + i128::from(held.debits) + i128::from(held.credits) + i128::from(amount);
+            (most > i128::from(i64::MAX)).then_some(WalletError::BadAmount)
         };
-        if next.minor() < 0 {
-            return Box::pin(fut::ready(Err(WalletError::InsufficientFunds)));
+        if let Some(refusal) = refusal {
+            // The repeat of a movement applied when it still fitted is answered as applied.
+            let result = match replay::ledger_record(&self.journal, &self.player, &record.txid) {
+                Ok(Some(existing)) => self.answer_repeat(&existing, &record),
+                Ok(None) => Err(refusal),
+                Err(error) => Err(error.into()),
+            };
+            return Box::pin(fut::ready(result));
         }
-        let mut batch = Batch::new();
-        batch.insert(
+        let batch = Batch::insert_new(
             Tree::Ledger,
             records::ledger_key(&record.player, &record.txid),
             records::encode(&record),
@@ -151,23 +166,56 @@ impl WalletActor {
             Ok(durable) => durable,
             Err(error) => return Box::pin(fut::ready(Err(error.into()))),
         };
-        let _ = ctx;
+        self.hold(currency, amount, debit);
         let txid = record.txid.clone();
-        let currency = record.currency;
-        self.state.balances.insert(currency, next);
         self.in_flight.insert(txid.clone(), record);
         Box::pin(journal::wait(durable).into_actor(self).map(move |result, act, _| {
-            act.in_flight.remove(&txid);
+            let record = act.in_flight.remove(&txid).expect("in flight until durable");
+            act.release(currency, amount, debit);
             match result {
-                Ok(()) => {
-                    let balance = act.balance(currency);
+                Ok(Committed::Written) => {
+                    let balance = act.state.balances.entry(currency).or_default();
+                    *balance = Amount(balance.minor() + record.signed_amount());
+                    let balance = *balance;
                     act.push_balance(currency, balance);
                     Ok(balance)
                 }
+                Ok(Committed::Exists(raw)) => match records::decode::<LedgerRecord>("ledger", &raw) {
+                    Ok(existing) => act.answer_repeat(&existing, &record),
+                    Err(error) => Err(error.into()),
+                },
                 // The writer aborts the process on a failed flush; this is a stopped journal.
                 Err(error) => Err(error.into()),
             }
         }))
+    }
+
+    /// Sets a movement's amount aside while it is journaled: a debit leaves the balance
+    /// at once, a credit is counted against overflow.
+    fn hold(&mut self, currency: Currency, amount: i64, debit: bool) {
+        let held = self.held.entry(currency).or_default();
+        if debit {
+            held.debits += amount;
+            let balance = self.state.balances.entry(currency).or_default();
+            *balance = Amount(balance.minor() - amount);
+        } else {
+            held.credits += amount;
+        }
+    }
+
+    /// Undoes [`Self::hold`]; the movement's effect, if written, is applied by the caller.
+    fn release(&mut self, currency: Currency, amount: i64, debit: bool) {
+        self.hold(currency, -amount, debit);
+    }
+
+    /// A txid already in the ledger: the same movement is answered as done (nothing moves
+    /// again); another movement under that txid is refused.
+    fn answer_repeat(&self, existing: &LedgerRecord, record: &LedgerRecord) -> Result<Amount, WalletError> {
+        if existing.same_movement(record) {
+            Ok(self.balance(record.currency))
+        } else {
+            Err(WalletError::DuplicateTransaction)
+        }
     }
 
     fn push_balance(&mut self, currency: Currency, amount: Amount) {
@@ -192,19 +240,19 @@ impl Actor for WalletActor {
 impl Handler<Debit> for WalletActor {
     type Result = ResponseActFuture<Self, Result<Amount, WalletError>>;
 
-    fn handle(&mut self, Debit(record): Debit, ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, Debit(record): Debit, _: &mut Self::Context) -> Self::Result {
         debug_assert!(matches!(record.kind, TxKind::Stake | TxKind::Withdrawal));
         debug_assert_eq!(record.player, self.player);
-        self.apply(record, ctx)
+        self.apply(record)
     }
 }
 
 impl Handler<Credit> for WalletActor {
     type Result = ResponseActFuture<Self, Result<Amount, WalletError>>;
 
-    fn handle(&mut self, Credit(record): Credit, ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, Credit(record): Credit, _: &mut Self::Context) -> Self::Result {
         debug_assert!(record.kind.sign() > 0);
-        self.apply(record, ctx)
+        self.apply(record)
     }
 }
 
@@ -267,11 +315,66 @@ impl Handler<GetWallet> for BankActor {
                 journal: self.journal.clone(),
                 state,
                 in_flight: HashMap::new(),
+                held: HashMap::new(),
                 watchers: HashMap::new(),
                 mailbox_max: self.mailbox_max,
             }
             .start()
         });
         MessageResult(addr.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(txid: &str, kind: TxKind, amount: i64) -> LedgerRecord {
+        LedgerRecord {
+            v: records::RECORD_VERSION,
+            txid: txid.into(),
+            player: PlayerId::parse("ann").unwrap(),
+            currency: "EUR".parse().unwrap(),
+            kind,
+            amount: Amount(amount),
+            table: None,
+            round_id: None,
+            bet_id: None,
+            spot: None,
+            session_id: None,
+            ts_us: 0,
+        }
+    }
+
+    /// Goal: every movement is applied once per txid, also when the balance has moved on
+    /// so far that the repeat would no longer fit (it is answered as applied, not refused).
+    #[actix::test]
+    async fn a_txid_moves_money_once_and_its_repeat_is_answered_as_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path(), 8 << 20, 64).unwrap();
+        let bank = BankActor::new(journal, HashMap::new(), 64).start();
+        let wallet = bank.send(GetWallet(PlayerId::parse("ann").unwrap())).await.unwrap();
+        let debit = |txid, amount| wallet.send(Debit(record(txid, TxKind::Stake, amount)));
+        let credit = |txid, amount| wallet.send(Credit(record(txid, TxKind::Deposit, amount)));
+
+        assert_eq!(credit("d1", 1_000).await.unwrap(), Ok(Amount(1_000)));
+        assert_eq!(
+            credit("d1", 1_000).await.unwrap(),
+            Ok(Amount(1_000)),
+            "a repeat moves nothing"
+        );
+        assert_eq!(credit("d1", 7).await.unwrap(), Err(WalletError::DuplicateTransaction));
+        assert_eq!(debit("s1", 800).await.unwrap(), Ok(Amount(200)));
+        assert_eq!(
+            debit("s1", 800).await.unwrap(),
+            Ok(Amount(200)),
+            "no longer fits, yet applied"
+        );
+        assert_eq!(debit("s1", 900).await.unwrap(), Err(WalletError::DuplicateTransaction));
+        assert_eq!(debit("d1", 100).await.unwrap(), Err(WalletError::DuplicateTransaction));
+        assert_eq!(debit("s2", 300).await.unwrap(), Err(WalletError::InsufficientFunds));
+        assert_eq!(debit("s3", 0).await.unwrap(), Err(WalletError::BadAmount));
+        let balances = wallet.send(GetBalances).await.unwrap();
+        assert_eq!(balances.get(&"EUR".parse().unwrap()), Some(&Amount(200)));
     }
 }

@@ -63,6 +63,8 @@ pub enum JournalError {
 #[derive(Default, Debug)]
 pub struct Batch {
     ops: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
+    /// A record that must not exist yet; if it does, nothing of the batch is written.
+    new: Option<(Tree, Vec<u8>, Vec<u8>)>,
 }
 
 impl Batch {
@@ -78,17 +80,34 @@ impl Batch {
         self.ops.push((tree, key.into(), None));
     }
 
+    /// A batch of one record written only if its key is new: the check and the write are
+    /// one step of the writer, so an idempotency check costs no separate read.
+    pub fn insert_new(tree: Tree, key: Vec<u8>, value: Vec<u8>) -> Batch {
+        Batch {
+            ops: Vec::new(),
+            new: Some((tree, key, value)),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
+        self.ops.is_empty() && self.new.is_none()
     }
 }
 
+/// What the group commit did with a batch, once durable.
+#[derive(Debug)]
+pub enum Committed {
+    Written,
+    /// The [`Batch::insert_new`] key was taken (by a durable record): nothing was written.
+    Exists(sled::IVec),
+}
+
 /// Resolves once the batch is durable on disk.
-pub type Durable = oneshot::Receiver<Result<(), Arc<JournalError>>>;
+pub type Durable = oneshot::Receiver<Result<Committed, Arc<JournalError>>>;
 
 struct Pending {
     batch: Batch,
-    done: oneshot::Sender<Result<(), Arc<JournalError>>>,
+    done: oneshot::Sender<Result<Committed, Arc<JournalError>>>,
 }
 
 struct Inner {
@@ -195,7 +214,7 @@ impl Journal {
     /// # Errors
     /// As [`Journal::submit`], or the group's flush failed.
     pub async fn commit(&self, batch: Batch) -> Result<(), JournalError> {
-        wait(self.submit(batch)?).await
+        wait(self.submit(batch)?).await.map(|_| ())
     }
 
     /// A server-wide unique, increasing id (round ids); sled persists its high-water mark.
@@ -215,9 +234,9 @@ impl Journal {
 ///
 /// # Errors
 /// The group's flush failed or the writer stopped.
-pub async fn wait(durable: Durable) -> Result<(), JournalError> {
+pub async fn wait(durable: Durable) -> Result<Committed, JournalError> {
     match durable.await {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(committed)) => Ok(committed),
         Ok(Err(error)) => Err(JournalError::Io(std::io::Error::other(error.to_string()))),
         Err(_) => Err(JournalError::Stopped),
     }
@@ -242,22 +261,35 @@ impl Writer {
             let started = Instant::now();
             let result = self.write_group(&group, &data_file);
             crate::telemetry::journal_flushed(started.elapsed(), group.len());
-            if let Err(error) = &result {
-                // Fail-stop: after a failed fsync the page cache may not match the disk
-                // (fsyncgate); carrying on could acknowledge money that is not durable.
-                tracing::error!(error = %error, "journal flush failed; stopping the process");
-                std::process::abort();
-            }
-            for pending in group.drain(..) {
-                let _ = pending.done.send(Ok(()));
+            let committed = match result {
+                Ok(committed) => committed,
+                Err(error) => {
+                    // Fail-stop: after a failed fsync the page cache may not match the disk
+                    // (fsyncgate); carrying on could acknowledge money that is not durable.
+                    tracing::error!(error = %error, "journal flush failed; stopping the process");
+                    std::process::abort();
+                }
+            };
+            for (pending, committed) in group.drain(..).zip(committed) {
+                let _ = pending.done.send(Ok(committed));
             }
         }
         // Every handle is gone: make what was written durable before the thread ends.
         let _ = self.db.flush().map(|_| data_file.sync_data());
     }
 
-    fn write_group(&self, group: &[Pending], data_file: &File) -> Result<(), JournalError> {
+    fn write_group(&self, group: &[Pending], data_file: &File) -> Result<Vec<Committed>, JournalError> {
+        let mut committed = Vec::with_capacity(group.len());
         for pending in group {
+            if let Some((tree, key, value)) = &pending.batch.new {
+                let tree = &self.trees[*tree as usize];
+                if let Err(taken) = tree.compare_and_swap(key.as_slice(), None::<&[u8]>, Some(value.as_slice()))? {
+                    let existing = taken.current.expect("compare_and_swap from None fails only on a value");
+                    committed.push(Committed::Exists(existing));
+                    continue;
+                }
+            }
+            committed.push(Committed::Written);
             for (tree, key, value) in &pending.batch.ops {
                 let tree = &self.trees[*tree as usize];
                 match value {
@@ -268,7 +300,7 @@ impl Writer {
         }
         self.db.flush()?;
         data_file.sync_data()?;
-        Ok(())
+        Ok(committed)
     }
 }
 
