@@ -16,6 +16,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::sleep_until;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
@@ -435,7 +436,11 @@ impl Player {
                 .map_err(|_| "lt_tcp_connect".to_owned())?;
             let _ = stream.set_nodelay(true);
             let url = format!("ws://{}/v1/play?token={}", plan.addr, self.token);
-            let (mut ws, _) = tokio_tungstenite::client_async(url, stream)
+            // tungstenite zero-fills its whole read buffer before every read: at the default
+            // 128 KiB that memset was a third of the loadtest's CPU. Pushes are small; a
+            // bigger frame still grows the buffer.
+            let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
+            let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
                 .await
                 .map_err(|e| match e {
                     tokio_tungstenite::tungstenite::Error::Http(response) => {
