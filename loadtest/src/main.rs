@@ -120,7 +120,8 @@ struct Args {
     /// With --spawn-server: RUST_LOG of the server.
     #[arg(long, default_value = "warn")]
     server_log: String,
-    /// With --spawn-server: keep the temp dir (data, config, server.log) after a clean run.
+    /// With --spawn-server: keep the temp dir (data, config, server.log); without it, the
+    /// dir is kept only after a crash, server errors, missed events or lost money.
     #[arg(long)]
     keep_server_dir: bool,
     /// Read CPU time and RSS of this server process from /proc (automatic with --spawn-server).
@@ -330,7 +331,15 @@ fn run(args: Args) -> Result<bool, String> {
             clean = false;
             report["verdict"] = json!("server crashed");
         }
-        if !clean || args.keep_server_dir {
+        // A storm's journal is gigabytes: keep the dir when it may explain a fault, not for
+        // late bets or slow clients (the expected symptoms of an overloaded machine).
+        let suspect = crashed
+            || !stopped.clean_exit
+            || problems > 0
+            || report["missed_events"] != 0
+            || report["out_of_order"] != 0
+            || report["conserved"] != true;
+        if suspect || args.keep_server_dir {
             report["server"]["dir"] = json!(server.dir.display().to_string());
             eprintln!("croupier-loadtest: server dir kept: {}", server.dir.display());
         } else {
