@@ -26,7 +26,7 @@ use crate::domain::error::RuleError;
 use crate::domain::fair::{self, ServerSeed};
 use crate::domain::games::blackjack;
 use crate::domain::ids::{BetId, PlayerId, RoundId};
-use crate::domain::money::Amount;
+use crate::domain::money::{Amount, Currency};
 use crate::domain::round::{Bet, BetRules, Game, Phase, Placement, Round, Spot};
 use crate::domain::shoe::Shoe;
 use crate::journal::records::{
@@ -200,6 +200,41 @@ fn ack(req: Option<u64>, mut body: Value) -> ByteString {
         body["req"] = json!(req);
     }
     frame(&body)
+}
+
+/// The ack of an accepted bet, sent once per bet: serialised straight from a struct.
+fn bet_ack(
+    req: Option<u64>,
+    bet_id: &BetId,
+    round_id: RoundId,
+    seat: Option<u8>,
+    amount: Amount,
+    currency: Currency,
+) -> ByteString {
+    #[derive(serde::Serialize)]
+    struct Balance {
+        amount: Amount,
+        currency: Currency,
+    }
+    #[derive(serde::Serialize)]
+    struct BetAck<'a> {
+        r#type: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        req: Option<u64>,
+        bet_id: &'a BetId,
+        round_id: RoundId,
+        seat: Option<u8>,
+        balance: Balance,
+    }
+    let ack = BetAck {
+        r#type: "ack",
+        req,
+        bet_id,
+        round_id,
+        seat,
+        balance: Balance { amount, currency },
+    };
+    ByteString::from(serde_json::to_string(&ack).expect("an ack serialises"))
 }
 
 pub fn error_frame(req: Option<u64>, error: &CommandError) -> ByteString {
@@ -1721,35 +1756,43 @@ impl Handler<PlaceBet> for TableActor {
             now_us(),
         );
         let game = self.game_label();
-        ctx.spawn(caller.wallet.send(Debit(stake)).into_actor(self).map(move |result, act, ctx| {
-            let Some(live) = act.live.as_mut().filter(|l| l.round.id == round_id) else { return };
-            match result {
-                Ok(Ok(balance)) => {
-                    live.round.confirm_bet(&caller.player, &bet_id);
-                    crate::telemetry::bet_accepted(game);
-                    out.send(ack(
-                        req,
-                        json!({"bet_id": bet_id, "round_id": round_id, "seat": seat, "balance": {"amount": balance, "currency": caller.currency}}),
-                    ));
-                    act.tell_dealers_bets_soon(ctx);
-                }
-                Ok(Err(error)) => {
-                    live.round.drop_bet(&caller.player, &bet_id);
-                    // A bet_id reused from another round is, to the player, a duplicate bet.
-                    let code = match error {
-                        WalletError::DuplicateTransaction => "duplicate_bet",
-                        _ => error.code(),
+        ctx.spawn(
+            caller
+                .wallet
+                .send(Debit(stake))
+                .into_actor(self)
+                .map(move |result, act, ctx| {
+                    let Some(live) = act.live.as_mut().filter(|l| l.round.id == round_id) else {
+                        return;
                     };
-                    crate::telemetry::bet_rejected(code);
-                    out.send(error_frame(req, &CommandError::new(code, error.to_string())));
-                }
-                Err(_) => {
-                    live.round.drop_bet(&caller.player, &bet_id);
-                    crate::telemetry::bet_rejected("busy");
-                    out.send(error_frame(req, &CommandError::new("busy", "the wallet is busy; retry")));
-                }
-            }
-        }));
+                    match result {
+                        Ok(Ok(balance)) => {
+                            live.round.confirm_bet(&caller.player, &bet_id);
+                            crate::telemetry::bet_accepted(game);
+                            out.send(bet_ack(req, &bet_id, round_id, seat, balance, caller.currency));
+                            act.tell_dealers_bets_soon(ctx);
+                        }
+                        Ok(Err(error)) => {
+                            live.round.drop_bet(&caller.player, &bet_id);
+                            // A bet_id reused from another round is, to the player, a duplicate bet.
+                            let code = match error {
+                                WalletError::DuplicateTransaction => "duplicate_bet",
+                                _ => error.code(),
+                            };
+                            crate::telemetry::bet_rejected(code);
+                            out.send(error_frame(req, &CommandError::new(code, error.to_string())));
+                        }
+                        Err(_) => {
+                            live.round.drop_bet(&caller.player, &bet_id);
+                            crate::telemetry::bet_rejected("busy");
+                            out.send(error_frame(
+                                req,
+                                &CommandError::new("busy", "the wallet is busy; retry"),
+                            ));
+                        }
+                    }
+                }),
+        );
     }
 }
 
@@ -2099,5 +2142,22 @@ mod tests {
         let letters = |game, winners: &[&str]| winners.iter().map(|w| road_letter(game, w)).collect::<Vec<_>>();
         assert_eq!(letters(Game::Baccarat, &["banker", "player", "tie"]), ["B", "P", "T"]);
         assert_eq!(letters(Game::DragonTiger, &["dragon", "tiger", "tie"]), ["D", "T", "="]);
+    }
+
+    /// Goal: the bet ack built from a struct is the documented one, with and without `req`.
+    #[test]
+    fn a_bet_ack_carries_the_documented_fields() {
+        let eur: Currency = "EUR".parse().unwrap();
+        let bet = BetId::parse("b-1").unwrap();
+        let ack: Value = serde_json::from_str(&bet_ack(Some(7), &bet, RoundId(42), Some(3), Amount(950), eur)).unwrap();
+        assert_eq!(
+            ack,
+            json!({"type": "ack", "req": 7, "bet_id": "b-1", "round_id": 42, "seat": 3, "balance": {"amount": 950, "currency": "EUR"}})
+        );
+        let ack: Value = serde_json::from_str(&bet_ack(None, &bet, RoundId(42), None, Amount(950), eur)).unwrap();
+        assert_eq!(
+            ack,
+            json!({"type": "ack", "bet_id": "b-1", "round_id": 42, "seat": null, "balance": {"amount": 950, "currency": "EUR"}})
+        );
     }
 }

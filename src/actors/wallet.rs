@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use actix::prelude::*;
-use serde_json::json;
 
 use crate::actors::messages::{Credit, Debit, GetBalances, GetWallet, UnwatchBalance, WatchBalance};
 use crate::actors::outbound::{ConnId, Outbound};
@@ -222,9 +221,19 @@ impl WalletActor {
         if self.watchers.is_empty() {
             return;
         }
-        let frame: bytestring::ByteString = json!({"type": "balance", "amount": amount, "currency": currency})
-            .to_string()
-            .into();
+        // Sent after every movement: serialised straight from a struct, no JSON tree.
+        #[derive(serde::Serialize)]
+        struct Balance {
+            r#type: &'static str,
+            amount: Amount,
+            currency: Currency,
+        }
+        let balance = Balance {
+            r#type: "balance",
+            amount,
+            currency,
+        };
+        let frame: bytestring::ByteString = serde_json::to_string(&balance).expect("a balance serialises").into();
         self.watchers.retain(|_, out| out.send(frame.clone()));
     }
 }
