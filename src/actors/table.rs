@@ -194,47 +194,38 @@ fn frame(value: &Value) -> ByteString {
     ByteString::from(value.to_string())
 }
 
-fn ack(req: Option<u64>, mut body: Value) -> ByteString {
-    body["type"] = json!("ack");
-    if let Some(req) = req {
-        body["req"] = json!(req);
-    }
-    frame(&body)
-}
-
-/// The ack of an accepted bet, sent once per bet: serialised straight from a struct.
-fn bet_ack(
-    req: Option<u64>,
-    bet_id: &BetId,
-    round_id: RoundId,
-    seat: Option<u8>,
-    amount: Amount,
-    currency: Currency,
-) -> ByteString {
+/// `{"type": "ack", "req"?, ...body}`; `body` is an object (a struct on the bet path, where
+/// every accepted bet gets one: no JSON tree is built for it).
+fn ack(req: Option<u64>, body: impl serde::Serialize) -> ByteString {
     #[derive(serde::Serialize)]
-    struct Balance {
-        amount: Amount,
-        currency: Currency,
-    }
-    #[derive(serde::Serialize)]
-    struct BetAck<'a> {
+    struct Ack<T> {
         r#type: &'static str,
         #[serde(skip_serializing_if = "Option::is_none")]
         req: Option<u64>,
-        bet_id: &'a BetId,
-        round_id: RoundId,
-        seat: Option<u8>,
-        balance: Balance,
+        #[serde(flatten)]
+        body: T,
     }
-    let ack = BetAck {
+    let ack = Ack {
         r#type: "ack",
         req,
-        bet_id,
-        round_id,
-        seat,
-        balance: Balance { amount, currency },
+        body,
     };
-    ByteString::from(serde_json::to_string(&ack).expect("an ack serialises"))
+    ByteString::from(serde_json::to_string(&ack).expect("an ack body is an object"))
+}
+
+/// The body of an accepted bet's ack.
+#[derive(serde::Serialize)]
+struct BetPlaced<'a> {
+    bet_id: &'a BetId,
+    round_id: RoundId,
+    seat: Option<u8>,
+    balance: Balance,
+}
+
+#[derive(serde::Serialize)]
+struct Balance {
+    amount: Amount,
+    currency: Currency,
 }
 
 pub fn error_frame(req: Option<u64>, error: &CommandError) -> ByteString {
@@ -1769,7 +1760,18 @@ impl Handler<PlaceBet> for TableActor {
                         Ok(Ok(balance)) => {
                             live.round.confirm_bet(&caller.player, &bet_id);
                             crate::telemetry::bet_accepted(game);
-                            out.send(bet_ack(req, &bet_id, round_id, seat, balance, caller.currency));
+                            out.send(ack(
+                                req,
+                                BetPlaced {
+                                    bet_id: &bet_id,
+                                    round_id,
+                                    seat,
+                                    balance: Balance {
+                                        amount: balance,
+                                        currency: caller.currency,
+                                    },
+                                },
+                            ));
                             act.tell_dealers_bets_soon(ctx);
                         }
                         Ok(Err(error)) => {
@@ -2144,19 +2146,27 @@ mod tests {
         assert_eq!(letters(Game::DragonTiger, &["dragon", "tiger", "tie"]), ["D", "T", "="]);
     }
 
-    /// Goal: the bet ack built from a struct is the documented one, with and without `req`.
+    /// Goal: an accepted bet's ack is the documented one, with and without `req`.
     #[test]
     fn a_bet_ack_carries_the_documented_fields() {
-        let eur: Currency = "EUR".parse().unwrap();
         let bet = BetId::parse("b-1").unwrap();
-        let ack: Value = serde_json::from_str(&bet_ack(Some(7), &bet, RoundId(42), Some(3), Amount(950), eur)).unwrap();
+        let placed = |seat| BetPlaced {
+            bet_id: &bet,
+            round_id: RoundId(42),
+            seat,
+            balance: Balance {
+                amount: Amount(950),
+                currency: "EUR".parse().unwrap(),
+            },
+        };
+        let reply: Value = serde_json::from_str(&ack(Some(7), placed(Some(3)))).unwrap();
         assert_eq!(
-            ack,
+            reply,
             json!({"type": "ack", "req": 7, "bet_id": "b-1", "round_id": 42, "seat": 3, "balance": {"amount": 950, "currency": "EUR"}})
         );
-        let ack: Value = serde_json::from_str(&bet_ack(None, &bet, RoundId(42), None, Amount(950), eur)).unwrap();
+        let reply: Value = serde_json::from_str(&ack(None, placed(None))).unwrap();
         assert_eq!(
-            ack,
+            reply,
             json!({"type": "ack", "bet_id": "b-1", "round_id": 42, "seat": null, "balance": {"amount": 950, "currency": "EUR"}})
         );
     }
