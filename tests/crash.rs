@@ -168,9 +168,26 @@ async fn check_after_restart(
                 .iter()
                 .find(|b| b["bet_id"] == bet_id.as_str() && b["player"] == player.as_str());
             let bet = bet.unwrap_or_else(|| panic!("kill {kill}: settled round {round} lost bet {bet_id}: {record}"));
-            let paid = count(&format!("payout/{round}/{bet_id}"));
-            let expected = usize::from(bet["payout"].as_i64().unwrap_or(0) > 0);
-            assert_eq!(paid, expected, "kill {kill}: bet {bet_id} paid {paid} times: {record}");
+            // One credit per player and round carries the sum of their winning bets.
+            let currency = bet["currency"].as_str().unwrap();
+            let won: i64 = record["bets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|b| b["player"] == player.as_str() && b["currency"] == currency)
+                .map(|b| b["payout"].as_i64().unwrap_or(0))
+                .sum();
+            let txid = format!("payout/{round}/{currency}");
+            let paid: Vec<i64> = histories[player]
+                .iter()
+                .filter(|t| t["txid"] == txid.as_str())
+                .map(|t| t["amount"].as_i64().unwrap())
+                .collect();
+            let expected = if won > 0 { vec![won] } else { vec![] };
+            assert_eq!(
+                paid, expected,
+                "kill {kill}: {player} paid {paid:?} for round {round}: {record}"
+            );
             let verdict = server
                 .http("GET", &format!("/v1/rounds/{round}/verify"), &[], "")
                 .await

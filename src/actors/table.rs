@@ -32,7 +32,7 @@ use crate::domain::shoe::Shoe;
 use crate::journal::records::{
     self, BetRecord, CardRecord, LedgerRecord, RoundRecord, RoundStatus, ShoeRecord, TxKind,
 };
-use crate::journal::replay::{ledger_record, payout_txid, refund_of, stake_txid};
+use crate::journal::replay::{ledger_record, payout_credits, refund_of, stake_txid};
 use crate::journal::{self, table_key, table_prefix, Batch, Journal, Tree};
 
 /// Events kept in memory for resuming clients; older resumes read the journal.
@@ -1092,6 +1092,14 @@ impl TableActor {
         for bet in &mut record.bets {
             bet.payout = Some(paid.get(&(&bet.player, &bet.bet_id)).copied().unwrap_or(Amount::ZERO));
         }
+        let Some(credits) = payout_credits(&record, now_us()) else {
+            tracing::error!(table = %self.config.id, round = %round_id, "a player's payouts overflow; voiding");
+            if let Some(live) = self.live.as_mut() {
+                live.settling = false;
+            }
+            self.void_round(ctx, "settlement failed".into(), None);
+            return;
+        };
         let mut batch = Batch::new();
         batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&record));
         self.push_recent(outcome.as_ref());
@@ -1101,44 +1109,34 @@ impl TableActor {
             vec![("result", result)],
             batch,
             Some(Box::new(move |act, ctx| {
-                act.pay_out(ctx, record, payouts, settle_started)
+                act.pay_out(ctx, record, credits, payouts, settle_started)
             })),
         );
     }
 
+    /// Sends each player one credit with their winnings (`payout_credits`).
     fn pay_out(
         &mut self,
         ctx: &mut Context<Self>,
         record: RoundRecord,
+        credits: Vec<LedgerRecord>,
         payouts: Vec<crate::domain::round::Payout>,
         settle_started: Instant,
     ) {
         let Some(live) = self.live.as_ref() else { return };
         let round_id = record.round_id;
-        let ts = now_us();
-        let mut credits = Vec::new();
         let mut unpaid = 0;
-        for payout in payouts.iter().filter(|p| p.payout.is_positive()) {
-            let Some((wallet, session)) = live.wallets.get(&payout.player) else {
-                unpaid += 1;
-                continue;
-            };
-            let credit = LedgerRecord {
-                v: records::RECORD_VERSION,
-                txid: payout_txid(round_id, payout.bet_id.as_str()),
-                player: payout.player.clone(),
-                currency: payout.currency,
-                kind: TxKind::Payout,
-                amount: payout.payout,
-                table: Some(self.config.id.clone()),
-                round_id: Some(round_id),
-                bet_id: Some(payout.bet_id.clone()),
-                spot: Some(payout.spot.clone()),
-                session_id: Some(session.clone()),
-                ts_us: ts,
-            };
-            credits.push(wallet.send(Credit(credit)));
-        }
+        let credits: Vec<_> = credits
+            .into_iter()
+            .filter_map(|mut credit| {
+                let Some((wallet, session)) = live.wallets.get(&credit.player) else {
+                    unpaid += 1;
+                    return None;
+                };
+                credit.session_id = Some(session.clone());
+                Some(wallet.send(Credit(credit)))
+            })
+            .collect();
         let wallets: Vec<_> = live
             .wallets
             .iter()

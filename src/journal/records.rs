@@ -10,7 +10,11 @@ use crate::domain::money::{Amount, Currency};
 use crate::domain::round::Game;
 use crate::journal::JournalError;
 
-pub const RECORD_VERSION: u8 = 1;
+/// 2: a settled round pays one credit per player and currency (`payout/{round}/{currency}`,
+/// the sum of that player's winning bets); rounds recorded at version 1 paid one credit per
+/// winning bet (`payout/{round}/{bet_id}`). Other records are the same in both versions.
+pub const RECORD_VERSION: u8 = 2;
+pub const PAYOUTS_PER_PLAYER_SINCE: u8 = 2;
 
 /// Kinds of money movement. Stakes leave the wallet; the rest arrive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

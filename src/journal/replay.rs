@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::actors::wallet::WalletState;
 use crate::domain::ids::{PlayerId, RoundId};
-use crate::domain::money::Currency;
+use crate::domain::money::{Amount, Currency};
 use crate::journal::records::{self, LedgerRecord, RoundRecord, RoundStatus, TxKind};
 use crate::journal::{Journal, JournalError, Tree};
 
@@ -174,14 +174,20 @@ pub fn audit_rounds(journal: &Journal, replayed: &Replayed) -> Result<RoundAudit
                             bet.bet_id, bet.amount
                         ));
                     }
-                    let paid =
-                        ledger(&bet.player, &payout_txid(id, bet.bet_id.as_str())).map_or(0, |r| r.amount.minor());
-                    if paid != bet.payout.map_or(0, |p| p.minor()) {
-                        audit.problems.push(format!(
-                            "round {id} bet {}: payout {:?} recorded but {paid} paid",
-                            bet.bet_id, bet.payout
-                        ));
+                }
+                match payout_credits(&round, 0) {
+                    Some(credits) => {
+                        for credit in credits {
+                            let paid = ledger(&credit.player, &credit.txid).map_or(0, |r| r.amount.minor());
+                            if paid != credit.amount.minor() {
+                                audit.problems.push(format!(
+                                    "round {id}: {} of {} recorded as {} but {paid} paid",
+                                    credit.txid, credit.player, credit.amount
+                                ));
+                            }
+                        }
                     }
+                    None => audit.problems.push(format!("round {id}: its payouts overflow")),
                 }
                 for stake in stakes {
                     if !round
@@ -251,28 +257,11 @@ pub fn plan_repairs(
                 }
             }
             RoundStatus::Settling => {
-                for bet in &round.bets {
-                    let Some(payout) = bet.payout.filter(|p| p.is_positive()) else {
-                        continue;
-                    };
-                    let txid = payout_txid(round.round_id, bet.bet_id.as_str());
-                    if !applied(&bet.player, &txid) {
-                        repairs.ledger.push(LedgerRecord {
-                            v: records::RECORD_VERSION,
-                            txid,
-                            player: bet.player.clone(),
-                            currency: bet.currency,
-                            kind: TxKind::Payout,
-                            amount: payout,
-                            table: Some(round.table.clone()),
-                            round_id: Some(round.round_id),
-                            bet_id: Some(bet.bet_id.clone()),
-                            spot: Some(bet.spot.clone()),
-                            session_id: None,
-                            ts_us: now_us,
-                        });
-                    }
-                }
+                // The table checked the sum before recording the round as settling.
+                let credits = payout_credits(&round, now_us).unwrap_or_default();
+                repairs
+                    .ledger
+                    .extend(credits.into_iter().filter(|c| !applied(&c.player, &c.txid)));
                 round.status = RoundStatus::Settled;
             }
         }
@@ -298,8 +287,63 @@ pub fn stake_txid(round: RoundId, bet_id: &str) -> String {
     format!("stake/{round}/{bet_id}")
 }
 
-pub fn payout_txid(round: RoundId, bet_id: &str) -> String {
-    format!("payout/{round}/{bet_id}")
+/// The payout credits a round owes once its outcome is known: one per player and currency
+/// with winnings, their sum, under `payout/{round}/{currency}` (a round recorded before
+/// version 2: one per winning bet, under `payout/{round}/{bet_id}`). The table pays these
+/// and recovery and the audit derive the same ones, so a txid moves money exactly once.
+/// `None` when a sum does not fit in an amount. `session_id` is left for the payer to set.
+pub fn payout_credits(round: &RoundRecord, ts_us: i64) -> Option<Vec<LedgerRecord>> {
+    let credit = |player: &PlayerId, currency: Currency, amount: Amount, txid: String| LedgerRecord {
+        v: records::RECORD_VERSION,
+        txid,
+        player: player.clone(),
+        currency,
+        kind: TxKind::Payout,
+        amount,
+        table: Some(round.table.clone()),
+        round_id: Some(round.round_id),
+        bet_id: None,
+        spot: None,
+        session_id: None,
+        ts_us,
+    };
+    let winning = round
+        .bets
+        .iter()
+        .filter_map(|b| Some((b, b.payout.filter(|p| p.is_positive())?)));
+    if round.v < records::PAYOUTS_PER_PLAYER_SINCE {
+        return Some(
+            winning
+                .map(|(bet, payout)| LedgerRecord {
+                    bet_id: Some(bet.bet_id.clone()),
+                    spot: Some(bet.spot.clone()),
+                    ..credit(
+                        &bet.player,
+                        bet.currency,
+                        payout,
+                        format!("payout/{}/{}", round.round_id, bet.bet_id),
+                    )
+                })
+                .collect(),
+        );
+    }
+    let mut sums: BTreeMap<(&PlayerId, Currency), Amount> = BTreeMap::new();
+    for (bet, payout) in winning {
+        let sum = sums.entry((&bet.player, bet.currency)).or_default();
+        *sum = sum.checked_add(payout)?;
+    }
+    Some(
+        sums.into_iter()
+            .map(|((player, currency), amount)| {
+                credit(
+                    player,
+                    currency,
+                    amount,
+                    format!("payout/{}/{currency}", round.round_id),
+                )
+            })
+            .collect(),
+    )
 }
 
 pub fn refund_txid(stake_txid: &str) -> String {
@@ -360,4 +404,95 @@ pub fn player_history(journal: &Journal, player: &PlayerId, limit: usize) -> Res
     history.sort_by_key(|r| r.ts_us);
     let skip = history.len().saturating_sub(limit);
     Ok(history.split_off(skip))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::{BetId, TableId};
+    use crate::domain::round::Game;
+    use crate::journal::records::{BetRecord, RECORD_VERSION};
+
+    fn round(v: u8, bets: &[(&str, &str, &str, i64)]) -> RoundRecord {
+        RoundRecord {
+            v,
+            round_id: RoundId(7),
+            table: TableId::parse("t1").unwrap(),
+            game: Game::Baccarat,
+            status: RoundStatus::Settling,
+            opened_at_us: 0,
+            finished_at_us: None,
+            shoe_nonce: None,
+            shoe_start: None,
+            commit: None,
+            cards: Vec::new(),
+            pocket: None,
+            outcome: None,
+            bets: bets
+                .iter()
+                .map(|&(player, bet_id, currency, payout)| BetRecord {
+                    bet_id: BetId::parse(bet_id).unwrap(),
+                    player: PlayerId::parse(player).unwrap(),
+                    currency: currency.parse().unwrap(),
+                    spot: "banker".into(),
+                    amount: Amount(100),
+                    payout: Some(Amount(payout)),
+                    seat: None,
+                })
+                .collect(),
+            void_reason: None,
+        }
+    }
+
+    fn owed(credits: &[LedgerRecord]) -> Vec<(&str, &str, i64)> {
+        credits
+            .iter()
+            .map(|c| (c.player.as_str(), c.txid.as_str(), c.amount.minor()))
+            .collect()
+    }
+
+    #[test]
+    fn a_player_gets_one_credit_per_currency_with_the_sum_of_their_winning_bets() {
+        let bets = [
+            ("ann", "a1", "EUR", 195),
+            ("ann", "a2", "EUR", 0),
+            ("ann", "a3", "EUR", 900),
+            ("bob", "b1", "EUR", 0),
+            ("cyd", "c1", "USD", 200),
+            ("cyd", "c2", "EUR", 200),
+        ];
+        let credits = payout_credits(&round(RECORD_VERSION, &bets), 1).unwrap();
+        assert_eq!(
+            owed(&credits),
+            [
+                ("ann", "payout/7/EUR", 1095),
+                ("cyd", "payout/7/EUR", 200),
+                ("cyd", "payout/7/USD", 200)
+            ]
+        );
+        assert!(credits
+            .iter()
+            .all(|c| c.kind == TxKind::Payout && c.round_id == Some(RoundId(7))));
+    }
+
+    #[test]
+    fn a_round_recorded_at_version_1_is_paid_per_winning_bet_as_it_was() {
+        let bets = [
+            ("ann", "a1", "EUR", 195),
+            ("ann", "a2", "EUR", 0),
+            ("ann", "a3", "EUR", 900),
+        ];
+        let credits = payout_credits(&round(1, &bets), 1).unwrap();
+        assert_eq!(
+            owed(&credits),
+            [("ann", "payout/7/a1", 195), ("ann", "payout/7/a3", 900)]
+        );
+        assert_eq!(credits[0].bet_id.as_ref().map(BetId::as_str), Some("a1"));
+    }
+
+    #[test]
+    fn winnings_that_do_not_fit_an_amount_are_refused_not_wrapped() {
+        let bets = [("ann", "a1", "EUR", i64::MAX), ("ann", "a2", "EUR", 1)];
+        assert!(payout_credits(&round(RECORD_VERSION, &bets), 1).is_none());
+    }
 }
