@@ -11,6 +11,8 @@
 pub mod records;
 pub mod replay;
 
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -163,6 +165,7 @@ impl Journal {
         let writer = Writer {
             db: db.clone(),
             trees: trees.clone(),
+            blobs: Blobs::new(dir.join("blobs")),
         };
         let writer = std::thread::Builder::new()
             .name("journal-writer".into())
@@ -245,10 +248,60 @@ pub async fn wait(durable: Durable) -> Result<Committed, JournalError> {
 struct Writer {
     db: sled::Db,
     trees: Vec<sled::Tree>,
+    blobs: Blobs,
+}
+
+/// sled stores an item too big for a log segment's quarter (over 128 KiB with the default
+/// 512 KiB segments: the round record of a round with about a thousand bets, or a tree page
+/// holding one) in a file of its own under `blobs/`, and never syncs those files (sled#1077),
+/// so a power cut could leave the log pointing at a blob that never reached the disk. The
+/// writer syncs every blob file it has not synced yet (and the directory, for their entries)
+/// before each group's flush.
+struct Blobs {
+    dir: PathBuf,
+    synced: HashSet<OsString>,
+}
+
+impl Blobs {
+    fn new(dir: PathBuf) -> Blobs {
+        Blobs {
+            dir,
+            synced: HashSet::new(),
+        }
+    }
+
+    fn sync_new(&mut self) -> std::io::Result<()> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        let mut present = HashSet::with_capacity(self.synced.len());
+        let mut new = false;
+        for entry in entries {
+            let name = entry?.file_name();
+            if !self.synced.contains(&name) {
+                match File::open(self.dir.join(&name)) {
+                    Ok(file) => file.sync_data()?,
+                    // Collected by sled since it was listed.
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(error) => return Err(error),
+                }
+                new = true;
+            }
+            present.insert(name);
+        }
+        if new {
+            File::open(&self.dir)?.sync_all()?;
+        }
+        // Forget blobs sled has collected.
+        self.synced = present;
+        Ok(())
+    }
 }
 
 impl Writer {
-    fn run(self, receiver: Receiver<Pending>, data_file: File) {
+    fn run(mut self, receiver: Receiver<Pending>, data_file: File) {
         let mut group: Vec<Pending> = Vec::with_capacity(256);
         while let Ok(first) = receiver.recv() {
             group.push(first);
@@ -275,10 +328,11 @@ impl Writer {
             }
         }
         // Every handle is gone: make what was written durable before the thread ends.
+        let _ = self.blobs.sync_new();
         let _ = self.db.flush().map(|_| data_file.sync_data());
     }
 
-    fn write_group(&self, group: &[Pending], data_file: &File) -> Result<Vec<Committed>, JournalError> {
+    fn write_group(&mut self, group: &[Pending], data_file: &File) -> Result<Vec<Committed>, JournalError> {
         let mut committed = Vec::with_capacity(group.len());
         for pending in group {
             if let Some((tree, key, value)) = &pending.batch.new {
@@ -298,6 +352,7 @@ impl Writer {
                 };
             }
         }
+        self.blobs.sync_new()?;
         self.db.flush()?;
         data_file.sync_data()?;
         Ok(committed)
