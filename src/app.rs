@@ -59,7 +59,7 @@ pub async fn recover(config: &Config, tables: &[TableConfig]) -> Result<Recovere
     let mut replayed = replay_ledger(&journal)?;
     // A dealing round continues only at a table still configured for the same game.
     let dealing_continues = |round: &RoundRecord| tables.iter().any(|t| t.id == round.table && t.game == round.game);
-    let repairs = plan_repairs(&journal, &replayed, now_us(), dealing_continues)?;
+    let mut repairs = plan_repairs(&journal, &replayed, now_us(), dealing_continues)?;
     if !repairs.ledger.is_empty() || !repairs.rounds.is_empty() {
         tracing::warn!(
             ledger = repairs.ledger.len(),
@@ -74,8 +74,10 @@ pub async fn recover(config: &Config, tables: &[TableConfig]) -> Result<Recovere
                 records::encode(record),
             );
         }
-        for round in &repairs.rounds {
-            batch.insert(Tree::Rounds, records::round_key(round.round_id), records::encode(round));
+        for round in &mut repairs.rounds {
+            // A settling round's bets and payouts are stored already; a void one's may not be.
+            let with_bets = round.status == RoundStatus::Void;
+            round.put(&mut batch, with_bets);
         }
         journal.commit(batch).await?;
         replayed = replay_ledger(&journal)?;
@@ -86,8 +88,8 @@ pub async fn recover(config: &Config, tables: &[TableConfig]) -> Result<Recovere
         .filter(|r| r.status == RoundStatus::Void)
         .collect();
     let mut dealing = Vec::new();
-    for entry in journal.tree(Tree::Rounds).iter() {
-        let round: RoundRecord = records::decode("rounds", &entry?.1)?;
+    for round in RoundRecord::all(&journal) {
+        let round = round?;
         if round.status == RoundStatus::Dealing {
             dealing.push(round);
         }

@@ -762,7 +762,7 @@ impl TableActor {
         };
         let round = Round::open(round_id, self.config.game, closes_at_us, rules);
         let commit = self.shoe.as_ref().map(|s| s.commit.clone());
-        let record = RoundRecord {
+        let mut record = RoundRecord {
             v: records::RECORD_VERSION,
             round_id,
             table: self.config.id.clone(),
@@ -778,8 +778,9 @@ impl TableActor {
             outcome: None,
             bets: Vec::new(),
             void_reason: None,
+            bet_chunks: None,
         };
-        batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&record));
+        record.put(&mut batch, true);
         self.live = Some(LiveRound {
             round,
             opened_at: Instant::now(),
@@ -899,7 +900,7 @@ impl TableActor {
         // to deal the round on.
         let mut record = self.round_record(RoundStatus::Dealing);
         record.finished_at_us = None;
-        batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&record));
+        record.put(&mut batch, true);
         self.emit(
             ctx,
             vec![("bets_closed", json!({"round_id": round_id, "bets": bets}))],
@@ -1101,7 +1102,7 @@ impl TableActor {
             return;
         };
         let mut batch = Batch::new();
-        batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&record));
+        record.put(&mut batch, true);
         self.push_recent(outcome.as_ref());
         let result = json!({"round_id": round_id, "outcome": outcome});
         self.emit(
@@ -1163,10 +1164,10 @@ impl TableActor {
                 // twice here.
                 tracing::error!(table = %act.config.id, round = %round_id, failed, "payout credits failed; the next start finishes them");
             } else {
-                let mut settled = record.clone();
+                let mut settled = record;
                 settled.status = RoundStatus::Settled;
                 settled.finished_at_us = Some(now_us());
-                batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&settled));
+                settled.put(&mut batch, false);
             }
             let balances: HashMap<PlayerId, _> = balances.into_iter().collect();
             act.submit(
@@ -1313,7 +1314,7 @@ impl TableActor {
         let mut record = self.round_record(RoundStatus::Void);
         record.void_reason = Some(reason.clone());
         let mut batch = Batch::new();
-        batch.insert(Tree::Rounds, records::round_key(round_id), records::encode(&record));
+        record.put(&mut batch, true);
         if let Some((req, out)) = reply {
             self.send_after_pending(out, ack(req, json!({"round_id": round_id})));
         }
@@ -1430,6 +1431,7 @@ impl TableActor {
                 })
                 .collect(),
             void_reason: None,
+            bet_chunks: None,
         }
     }
 

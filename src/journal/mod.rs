@@ -28,8 +28,11 @@ pub enum Tree {
     Events,
     /// Money movements: `txid` → [`records::LedgerRecord`]. The txid makes replays harmless.
     Ledger,
-    /// Round records: `round_id(u64 BE)` → [`records::RoundRecord`].
+    /// Round records: `round_id(u64 BE)` → [`records::RoundRecord`] (without its bets).
     Rounds,
+    /// A round's bets: `round_id(u64 BE) chunk(u32 BE)` → up to
+    /// [`records::BETS_PER_CHUNK`] [`records::BetRecord`]s.
+    RoundBets,
     /// Shoes: `table_id 0x00 nonce(u64 BE)` → [`records::ShoeRecord`] (seed only once revealed).
     Shoes,
     /// Unrevealed server seeds: same key as `Shoes`. Never served, never logged.
@@ -38,10 +41,11 @@ pub enum Tree {
     Tables,
 }
 
-const TREES: [(Tree, &str); 6] = [
+const TREES: [(Tree, &str); 7] = [
     (Tree::Events, "events"),
     (Tree::Ledger, "ledger"),
     (Tree::Rounds, "rounds"),
+    (Tree::RoundBets, "round_bets"),
     (Tree::Shoes, "shoes"),
     (Tree::Secrets, "secrets"),
     (Tree::Tables, "tables"),
@@ -252,11 +256,11 @@ struct Writer {
 }
 
 /// sled stores an item too big for a log segment's quarter (over 128 KiB with the default
-/// 512 KiB segments: the round record of a round with about a thousand bets, or a tree page
-/// holding one) in a file of its own under `blobs/`, and never syncs those files (sled#1077),
-/// so a power cut could leave the log pointing at a blob that never reached the disk. The
-/// writer syncs every blob file it has not synced yet (and the directory, for their entries)
-/// before each group's flush.
+/// 512 KiB segments) in a file of its own under `blobs/`, and never syncs those files
+/// (sled#1077): a power cut could leave the log pointing at a blob that never reached the
+/// disk. Our records stay far smaller (a round's bets are chunked), so this is a safety net:
+/// the writer syncs every blob file it has not synced yet (and the directory, for their
+/// entries) before each group's flush.
 struct Blobs {
     dir: PathBuf,
     synced: HashSet<OsString>,

@@ -8,11 +8,12 @@ use crate::domain::cards::Card;
 use crate::domain::ids::{BetId, PlayerId, RoundId, TableId};
 use crate::domain::money::{Amount, Currency};
 use crate::domain::round::Game;
-use crate::journal::JournalError;
+use crate::journal::{Batch, Journal, JournalError, Tree};
 
 /// 2: a settled round pays one credit per player and currency (`payout/{round}/{currency}`,
-/// the sum of that player's winning bets); rounds recorded at version 1 paid one credit per
-/// winning bet (`payout/{round}/{bet_id}`). Other records are the same in both versions.
+/// the sum of that player's winning bets), and its bets are stored apart from it, in chunks
+/// (`RoundRecord::put`). Rounds recorded at version 1 hold their bets inline and paid one
+/// credit per winning bet (`payout/{round}/{bet_id}`). Other records are the same in both.
 pub const RECORD_VERSION: u8 = 2;
 pub const PAYOUTS_PER_PLAYER_SINCE: u8 = 2;
 
@@ -147,13 +148,92 @@ pub struct RoundRecord {
     pub pocket: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<serde_json::Value>,
+    /// Stored apart, in chunks (see [`RoundRecord::put`]); inline only in version-1 records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bets: Vec<BetRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub void_reason: Option<String>,
+    /// How many chunks of bets `Tree::RoundBets` holds for this round (version 2 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bet_chunks: Option<u32>,
 }
 
 pub fn round_key(round_id: RoundId) -> [u8; 8] {
     round_id.0.to_be_bytes()
+}
+
+/// Bets per stored chunk. A round of thousands of bets is kept as many small sled values,
+/// never one big one: sled rewrites a page holding a big value whole whenever it touches
+/// it (its segment cleaner does so again and again), and keeps items over 128 KiB in blob
+/// files. A round record of 45,000 bets written whole made every later journal write slower.
+pub const BETS_PER_CHUNK: usize = 32;
+
+/// `round_id(u64 BE) chunk(u32 BE)`
+pub fn round_bets_key(round_id: RoundId, chunk: u32) -> [u8; 12] {
+    let mut key = [0; 12];
+    key[..8].copy_from_slice(&round_id.0.to_be_bytes());
+    key[8..].copy_from_slice(&chunk.to_be_bytes());
+    key
+}
+
+impl RoundRecord {
+    /// Adds this round to `batch`: with `with_bets`, its bets first, in chunks, then the
+    /// record itself without them. A round's bets change at close and at settlement (their
+    /// payouts); its status changes without them, so pass `false` then.
+    pub fn put(&mut self, batch: &mut Batch, with_bets: bool) {
+        let bets = std::mem::take(&mut self.bets);
+        let chunks = bets.chunks(BETS_PER_CHUNK);
+        self.bet_chunks = Some(chunks.len() as u32);
+        if with_bets {
+            for (n, chunk) in chunks.enumerate() {
+                batch.insert(Tree::RoundBets, round_bets_key(self.round_id, n as u32), encode(&chunk));
+            }
+        }
+        batch.insert(Tree::Rounds, round_key(self.round_id), encode(self));
+        self.bets = bets;
+    }
+
+    /// The round `id` with its bets, if recorded.
+    ///
+    /// # Errors
+    /// sled failure or a corrupt or incomplete record.
+    pub fn get(journal: &Journal, id: RoundId) -> Result<Option<RoundRecord>, JournalError> {
+        match journal.tree(Tree::Rounds).get(round_key(id))? {
+            Some(stored) => Ok(Some(RoundRecord::read(journal, &stored)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every recorded round with its bets, in id order.
+    pub fn all(journal: &Journal) -> impl Iterator<Item = Result<RoundRecord, JournalError>> + '_ {
+        journal
+            .tree(Tree::Rounds)
+            .iter()
+            .map(|entry| RoundRecord::read(journal, &entry?.1))
+    }
+
+    fn read(journal: &Journal, stored: &[u8]) -> Result<RoundRecord, JournalError> {
+        let mut round: RoundRecord = decode("rounds", stored)?;
+        let Some(chunks) = round.bet_chunks else {
+            return Ok(round);
+        };
+        let from = round_bets_key(round.round_id, 0);
+        let to = round_bets_key(round.round_id, chunks);
+        for entry in journal.tree(Tree::RoundBets).range(from..to) {
+            round.bets.extend(decode::<Vec<BetRecord>>("round_bets", &entry?.1)?);
+        }
+        if round.bets.len().div_ceil(BETS_PER_CHUNK) != chunks as usize {
+            return Err(JournalError::Corrupt {
+                tree: "round_bets",
+                message: format!(
+                    "round {} has {} bets in {chunks} chunks",
+                    round.round_id,
+                    round.bets.len()
+                ),
+            });
+        }
+        Ok(round)
+    }
 }
 
 /// A shoe (or a roulette spin's seed): public parts only; `server_seed` once revealed.

@@ -459,13 +459,8 @@ fn load_round(state: &AppState, text: &str) -> Result<(RoundRecord, Option<ShoeR
         .parse::<u64>()
         .map(RoundId)
         .map_err(|_| error(StatusCode::BAD_REQUEST, "bad_request", "round id must be a number"))?;
-    let stored = state
-        .journal
-        .tree(Tree::Rounds)
-        .get(records::round_key(round_id))
-        .map_err(|_| internal())?;
-    let stored = stored.ok_or_else(|| error(StatusCode::NOT_FOUND, "unknown_round", "no such round"))?;
-    let record: RoundRecord = records::decode("rounds", &stored).map_err(|_| internal())?;
+    let record = RoundRecord::get(&state.journal, round_id).map_err(|_| internal())?;
+    let record = record.ok_or_else(|| error(StatusCode::NOT_FOUND, "unknown_round", "no such round"))?;
     let shoe = match record.shoe_nonce {
         Some(nonce) => {
             let key = table_key(record.table.as_str(), nonce);
@@ -493,6 +488,11 @@ async fn round(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Str
     match load_round(&state, &path) {
         Ok((record, shoe)) => {
             let mut body = serde_json::to_value(&record).unwrap_or_default();
+            if let Some(body) = body.as_object_mut() {
+                // Where the bets are stored is the journal's business.
+                body.remove("bet_chunks");
+                body.entry("bets").or_insert(json!([]));
+            }
             if !operator_view {
                 // Players' ids and bet ids are private; the public keeps spots and amounts.
                 for bet in body["bets"].as_array_mut().into_iter().flatten() {
