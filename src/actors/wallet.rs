@@ -108,6 +108,8 @@ pub struct WalletActor {
     /// Connections of this player that get a `balance` push after every change; a closed
     /// one is dropped at the next push.
     watchers: HashMap<ConnId, Outbound>,
+    /// Currencies whose balance changed since the last push.
+    unpushed: Vec<Currency>,
     mailbox_max: usize,
 }
 
@@ -168,7 +170,7 @@ impl WalletActor {
         self.hold(currency, amount, debit);
         let txid = record.txid.clone();
         self.in_flight.insert(txid.clone(), record);
-        Box::pin(journal::wait(durable).into_actor(self).map(move |result, act, _| {
+        Box::pin(journal::wait(durable).into_actor(self).map(move |result, act, ctx| {
             let record = act.in_flight.remove(&txid).expect("in flight until durable");
             act.release(currency, amount, debit);
             match result {
@@ -176,7 +178,7 @@ impl WalletActor {
                     let balance = act.state.balances.entry(currency).or_default();
                     *balance = Amount(balance.minor() + record.signed_amount());
                     let balance = *balance;
-                    act.push_balance(currency, balance);
+                    act.balance_changed(currency, ctx);
                     Ok(balance)
                 }
                 Ok(Committed::Exists(raw)) => match records::decode::<LedgerRecord>("ledger", &raw) {
@@ -217,24 +219,38 @@ impl WalletActor {
         }
     }
 
-    fn push_balance(&mut self, currency: Currency, amount: Amount) {
+    /// Schedules a `balance` push. Movements that become durable together (one group
+    /// commit: a player's several bets placed at once) are pushed once, with the resulting
+    /// amount: the push runs after the other completions ready in this turn of the actor.
+    fn balance_changed(&mut self, currency: Currency, ctx: &mut Context<Self>) {
         if self.watchers.is_empty() {
             return;
         }
-        // Sent after every movement: serialised straight from a struct, no JSON tree.
+        if self.unpushed.is_empty() {
+            ctx.spawn(fut::ready(()).map(|(), act: &mut Self, _| act.push_balances()));
+        }
+        if !self.unpushed.contains(&currency) {
+            self.unpushed.push(currency);
+        }
+    }
+
+    fn push_balances(&mut self) {
+        // Serialised straight from a struct, no JSON tree: one per burst of movements.
         #[derive(serde::Serialize)]
         struct Balance {
             r#type: &'static str,
             amount: Amount,
             currency: Currency,
         }
-        let balance = Balance {
-            r#type: "balance",
-            amount,
-            currency,
-        };
-        let frame: bytestring::ByteString = serde_json::to_string(&balance).expect("a balance serialises").into();
-        self.watchers.retain(|_, out| out.send(frame.clone()));
+        for currency in std::mem::take(&mut self.unpushed) {
+            let balance = Balance {
+                r#type: "balance",
+                amount: self.balance(currency),
+                currency,
+            };
+            let frame: bytestring::ByteString = serde_json::to_string(&balance).expect("a balance serialises").into();
+            self.watchers.retain(|_, out| out.send(frame.clone()));
+        }
     }
 }
 
@@ -269,6 +285,8 @@ impl Handler<GetBalances> for WalletActor {
     type Result = MessageResult<GetBalances>;
 
     fn handle(&mut self, _: GetBalances, _: &mut Self::Context) -> Self::Result {
+        // Whoever asks (a table about to send `settled`) tells the player after the push.
+        self.push_balances();
         MessageResult(self.state.balances.clone())
     }
 }
@@ -326,6 +344,7 @@ impl Handler<GetWallet> for BankActor {
                 in_flight: HashMap::new(),
                 held: HashMap::new(),
                 watchers: HashMap::new(),
+                unpushed: Vec::new(),
                 mailbox_max: self.mailbox_max,
             }
             .start()
@@ -385,5 +404,45 @@ mod tests {
         assert_eq!(debit("s3", 0).await.unwrap(), Err(WalletError::BadAmount));
         let balances = wallet.send(GetBalances).await.unwrap();
         assert_eq!(balances.get(&"EUR".parse().unwrap()), Some(&Amount(200)));
+    }
+
+    /// Goal: a player's connection is told every balance the wallet reaches once movements
+    /// are durable; bets that became durable together may share a push, but the last push
+    /// always shows where the balance ended, and it arrives before `GetBalances` answers (a
+    /// table's `settled` frame follows the balance pushes).
+    #[actix::test]
+    async fn the_last_balance_push_shows_the_balance_after_a_burst_of_bets() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path(), 8 << 20, 64).unwrap();
+        let bank = BankActor::new(journal, HashMap::new(), 64).start();
+        let wallet = bank.send(GetWallet(PlayerId::parse("ann").unwrap())).await.unwrap();
+        let (out, mut pushes) = Outbound::channel(64);
+        wallet.send(WatchBalance { out }).await.unwrap();
+        wallet
+            .send(Credit(record("d1", TxKind::Deposit, 10_000)))
+            .await
+            .unwrap()
+            .unwrap();
+        let bets: Vec<_> = (0..8)
+            .map(|n| wallet.send(Debit(record(&format!("s{n}"), TxKind::Stake, 100 + n))))
+            .collect();
+        for bet in futures_util::future::join_all(bets).await {
+            bet.unwrap().unwrap();
+        }
+        wallet.send(GetBalances).await.unwrap();
+        let mut amounts = Vec::new();
+        let waker = futures_util::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        while let std::task::Poll::Ready(Some(crate::actors::outbound::Next::Send(
+            crate::actors::outbound::Frame::Text(text),
+        ))) = pushes.poll_next(&mut cx)
+        {
+            let push: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(push["type"], "balance");
+            amounts.push(push["amount"].as_i64().unwrap());
+        }
+        assert_eq!(amounts.first(), Some(&10_000), "the deposit is pushed: {amounts:?}");
+        assert_eq!(amounts.last(), Some(&(10_000 - 8 * 100 - 28)), "{amounts:?}");
+        assert!(amounts.len() <= 9, "at most one push per movement: {amounts:?}");
     }
 }
