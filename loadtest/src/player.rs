@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::sleep_until;
@@ -244,7 +244,12 @@ struct Player {
     mass_dropped: bool,
     /// It is resuming from the mass drop right now.
     mass_resuming: bool,
+    /// Frames written to the socket's buffer but not yet sent.
+    unflushed: bool,
 }
+
+/// Frames taken from the socket in one go before the replies they caused are sent.
+const FRAMES_PER_READ_MAX: usize = 64;
 
 /// Runs one player from `start_at` to the end of the run.
 pub async fn run(index: usize, plan: Arc<Plan>, start_at: Instant) {
@@ -298,6 +303,7 @@ pub async fn run(index: usize, plan: Arc<Plan>, start_at: Instant) {
         pending: HashMap::new(),
         next_req: 1,
         next_bet: 1,
+        unflushed: false,
         scheduled: Vec::new(),
         drops,
         drop_at: None,
@@ -471,8 +477,12 @@ impl Player {
             .unwrap_or_else(|_| Err("lt_connect_timeout".to_owned()))
     }
 
+    /// Buffers a frame; the session loop sends everything buffered before it waits again,
+    /// so the bets answering several acks read at once go out in one write, as a real
+    /// client placing several chips at once would send them.
     async fn send(&mut self, ws: &mut Ws, text: String) -> bool {
-        ws.send(Message::Text(text.into())).await.is_ok()
+        self.unflushed = true;
+        ws.feed(Message::Text(text.into())).await.is_ok()
     }
 
     fn take_req(&mut self, pending: Pending) -> u64 {
@@ -530,6 +540,9 @@ impl Player {
         });
         let mut stopping_since: Option<Instant> = None;
         loop {
+            if std::mem::take(&mut self.unflushed) && ws.flush().await.is_err() {
+                return SessionEnd::Lost;
+            }
             let now = Instant::now();
             if now >= self.plan.end_at {
                 let since = *stopping_since.get_or_insert(now);
@@ -564,33 +577,16 @@ impl Player {
                 });
             tokio::select! {
                 frame = ws.next() => {
-                    match frame {
-                        Some(Ok(Message::Text(text))) => {
-                            match self.on_text(&mut ws, &text).await {
-                                Ok(true) => {}
-                                Ok(false) => {
-                                    // Drop mid-round: no close handshake, like a lost network.
-                                    drop(ws);
-                                    return SessionEnd::Dropped;
-                                }
-                                Err(()) => return SessionEnd::Lost,
-                            }
+                    let mut frame = frame;
+                    for _ in 0..FRAMES_PER_READ_MAX {
+                        if let Some(end) = self.on_frame(&mut ws, frame, now).await {
+                            // A drop mid-round ends here too: no close handshake, like a lost network.
+                            return end;
                         }
-                        Some(Ok(Message::Close(frame))) => {
-                            let code = frame.map_or(1005, |f| u16::from(f.code));
-                            self.record(|s| {
-                                s.counters.server_closes += 1;
-                                *s.closes.entry(code).or_default() += 1;
-                            });
-                            return if now >= self.plan.end_at { SessionEnd::Finished } else { SessionEnd::Lost };
-                        }
-                        Some(Ok(_)) => {}
-                        Some(Err(_)) | None => {
-                            self.record(|s| {
-                                s.counters.server_closes += 1;
-                                *s.closes.entry(1006).or_default() += 1;
-                            });
-                            return SessionEnd::Lost;
+                        // `next` is cancel-safe: a frame not yet readable stays for the select.
+                        match ws.next().now_or_never() {
+                            Some(next) => frame = next,
+                            None => break,
                         }
                     }
                 }
@@ -599,6 +595,42 @@ impl Player {
                         return SessionEnd::Lost;
                     }
                 }
+            }
+        }
+    }
+
+    /// Handles one frame read from the socket; `Some` ends the session.
+    async fn on_frame(
+        &mut self,
+        ws: &mut Ws,
+        frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+        now: Instant,
+    ) -> Option<SessionEnd> {
+        match frame {
+            Some(Ok(Message::Text(text))) => match self.on_text(ws, &text).await {
+                Ok(true) => None,
+                Ok(false) => Some(SessionEnd::Dropped),
+                Err(()) => Some(SessionEnd::Lost),
+            },
+            Some(Ok(Message::Close(frame))) => {
+                let code = frame.map_or(1005, |f| u16::from(f.code));
+                self.record(|s| {
+                    s.counters.server_closes += 1;
+                    *s.closes.entry(code).or_default() += 1;
+                });
+                Some(if now >= self.plan.end_at {
+                    SessionEnd::Finished
+                } else {
+                    SessionEnd::Lost
+                })
+            }
+            Some(Ok(_)) => None,
+            Some(Err(_)) | None => {
+                self.record(|s| {
+                    s.counters.server_closes += 1;
+                    *s.closes.entry(1006).or_default() += 1;
+                });
+                Some(SessionEnd::Lost)
             }
         }
     }
