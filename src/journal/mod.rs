@@ -17,7 +17,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::oneshot;
 
@@ -264,25 +264,44 @@ struct Writer {
 struct Blobs {
     dir: PathBuf,
     synced: HashSet<OsString>,
+    /// The directory's mtime at the last listing, and when that listing was taken.
+    listed: Option<(SystemTime, SystemTime)>,
+    listings: u64,
 }
+
+/// A blob's creation moves the directory's mtime, but only at the file system's clock
+/// granularity (a few ms): a listing taken longer than this after the mtime it saw has seen
+/// every file that mtime stands for.
+const MTIME_SLACK: Duration = Duration::from_millis(50);
 
 impl Blobs {
     fn new(dir: PathBuf) -> Blobs {
         Blobs {
             dir,
             synced: HashSet::new(),
+            listed: None,
+            listings: 0,
         }
     }
 
     fn sync_new(&mut self) -> std::io::Result<()> {
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
+        // One `stat` per group instead of listing the directory (which was 9% of the
+        // writer's CPU at 800 groups a second, with nothing to find).
+        let modified = match std::fs::metadata(&self.dir) {
+            Ok(meta) => meta.modified()?,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(error) => return Err(error),
         };
+        if let Some((seen, listed_at)) = self.listed {
+            if seen == modified && listed_at.duration_since(seen).is_ok_and(|after| after > MTIME_SLACK) {
+                return Ok(());
+            }
+        }
+        let listed_at = SystemTime::now();
+        self.listings += 1;
         let mut present = HashSet::with_capacity(self.synced.len());
         let mut new = false;
-        for entry in entries {
+        for entry in std::fs::read_dir(&self.dir)? {
             let name = entry?.file_name();
             if !self.synced.contains(&name) {
                 match File::open(self.dir.join(&name)) {
@@ -300,6 +319,7 @@ impl Blobs {
         }
         // Forget blobs sled has collected.
         self.synced = present;
+        self.listed = Some((modified, listed_at));
         Ok(())
     }
 }
@@ -389,4 +409,42 @@ pub fn table_key_n(key: &[u8]) -> Option<u64> {
 /// Where a journal lives inside the data dir.
 pub fn journal_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("journal")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Goal: every blob file sled creates is synced before the next flush, while a
+    /// directory with nothing new costs one `stat`, not a listing.
+    #[test]
+    fn new_blob_files_are_synced_and_an_unchanged_directory_is_not_listed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs_dir = dir.path().join("blobs");
+        let mut blobs = Blobs::new(blobs_dir.clone());
+        blobs.sync_new().unwrap();
+        assert_eq!(blobs.listings, 0, "no directory yet: nothing to do");
+
+        std::fs::create_dir(&blobs_dir).unwrap();
+        std::fs::write(blobs_dir.join("1"), b"page").unwrap();
+        blobs.sync_new().unwrap();
+        assert!(blobs.synced.contains(&OsString::from("1")));
+        blobs.sync_new().unwrap();
+        assert_eq!(
+            blobs.listings, 2,
+            "listed again: a blob could hide in the same mtime tick"
+        );
+
+        let past = SystemTime::now() - Duration::from_secs(1);
+        File::open(&blobs_dir).unwrap().set_modified(past).unwrap();
+        blobs.sync_new().unwrap();
+        blobs.sync_new().unwrap();
+        blobs.sync_new().unwrap();
+        assert_eq!(blobs.listings, 3, "an unchanged directory is not listed again");
+
+        std::fs::write(blobs_dir.join("2"), b"page").unwrap();
+        blobs.sync_new().unwrap();
+        assert_eq!(blobs.listings, 4);
+        assert!(blobs.synced.contains(&OsString::from("2")));
+    }
 }
