@@ -165,7 +165,7 @@ pub fn round_key(round_id: RoundId) -> [u8; 8] {
 /// Bets per stored chunk. A round of thousands of bets is kept as many small sled values,
 /// never one big one: sled rewrites a page holding a big value whole whenever it touches
 /// it (its segment cleaner does so again and again), and keeps items over 128 KiB in blob
-/// files. A round record of 45,000 bets written whole made every later journal write slower.
+/// files. A storm round record of several MB written whole made every later journal write slower.
 pub const BETS_PER_CHUNK: usize = 32;
 
 /// `round_id(u64 BE) chunk(u32 BE)`

@@ -255,8 +255,12 @@ pub fn plan_repairs(
                 }
             }
             RoundStatus::Settling => {
-                // The table checked the sum before recording the round as settling.
-                let credits = payout_credits(&round, now_us).unwrap_or_default();
+                // The table checks the sums before recording a round as settling; a round
+                // whose sums do not fit stays unfinished (the audit names it), never settled
+                // unpaid.
+                let Some(credits) = payout_credits(&round, now_us) else {
+                    continue;
+                };
                 repairs
                     .ledger
                     .extend(credits.into_iter().filter(|c| !applied(&c.player, &c.txid)));
