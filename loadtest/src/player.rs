@@ -442,10 +442,11 @@ impl Player {
                 .map_err(|_| "lt_tcp_connect".to_owned())?;
             let _ = stream.set_nodelay(true);
             let url = format!("ws://{}/v1/play?token={}", plan.addr, self.token);
-            // tungstenite zero-fills its whole read buffer before every read: at the default
-            // 128 KiB that memset was a third of the loadtest's CPU. Pushes are small; a
-            // bigger frame still grows the buffer.
-            let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
+            // tungstenite zero-fills its whole read buffer before every read, including the
+            // last one that finds nothing: at the default 128 KiB that memset was a third of
+            // the loadtest's CPU, at 8 KiB still 7%. Pushes are a few hundred bytes; a bigger
+            // frame takes several reads.
+            let config = WebSocketConfig::default().read_buffer_size(2 * 1024);
             let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
                 .await
                 .map_err(|e| match e {

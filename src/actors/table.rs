@@ -1196,6 +1196,16 @@ impl TableActor {
             amount: Amount,
             payout: Amount,
         }
+        // Written once per player: a struct, not a JSON tree.
+        #[derive(serde::Serialize)]
+        struct Settled<'a> {
+            r#type: &'static str,
+            table: &'a crate::domain::ids::TableId,
+            round_id: RoundId,
+            payouts: &'a [Paid<'a>],
+            won: i64,
+            balance: Balance,
+        }
         // A storm round holds thousands of bets: group them once, not once per subscriber.
         let mut by_player: HashMap<&PlayerId, (Vec<Paid>, i64)> = HashMap::new();
         for p in payouts {
@@ -1219,14 +1229,20 @@ impl TableActor {
                 .as_ref()
                 .and_then(|b| b.get(&caller.currency).copied())
                 .unwrap_or_default();
-            caller.out.send(frame(&json!({
-                "type": "settled",
-                "table": self.config.id,
-                "round_id": round_id,
-                "payouts": mine,
-                "won": won,
-                "balance": {"amount": amount, "currency": caller.currency},
-            })));
+            let settled = Settled {
+                r#type: "settled",
+                table: &self.config.id,
+                round_id,
+                payouts: mine,
+                won,
+                balance: Balance {
+                    amount,
+                    currency: caller.currency,
+                },
+            };
+            caller.out.send(ByteString::from(
+                serde_json::to_string(&settled).expect("a struct of plain fields serialises"),
+            ));
         }
     }
 
