@@ -102,7 +102,7 @@ status=0
   # a tool crash that fails the run with every request passing.
   exec timeout "$run_timeout_s" "$OLDPWD/$venv/bin/st" --no-color run "$base/v1/openapi.json" \
     --url "$base" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method,allow_header_conformance \
     --max-examples "$max_examples" \
     --workers "${SCHEMATHESIS_WORKERS:-1}" \
     --request-timeout 10 \

@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlers;
 use actix_web::{web, App, HttpServer};
 
 use crate::actors::lobby::{LobbyActor, RegisterTable};
@@ -221,6 +223,8 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             .app_data(web::PayloadConfig::new(64 * 1024))
             .configure(routes::configure)
             .configure(crate::transport::web::configure)
+            .default_service(web::to(routes::not_found))
+            .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, routes::method_not_allowed))
     })
     .shutdown_timeout(SHUTDOWN_TIMEOUT_S)
     // Pushes are many small frames: Nagle would hold the second of two back-to-back

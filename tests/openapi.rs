@@ -1,6 +1,6 @@
 //! Goal: `docs/openapi.json` describes exactly the REST API the code serves, so integrators
 //! can generate clients from it. Method: read `src/transport/routes.rs` as text and pull out
-//! every `.route("PATH", web::METHOD()…to(handler))` of `configure`, whether its handler
+//! every `web::resource("PATH").route(web::METHOD().to(handler))` of `configure`, whether its handler
 //! checks the operator signature, and the fields of every request body struct; compare
 //! each with the document. Then start the real binary, check that `GET /v1/openapi.json`
 //! serves the file's JSON, call every endpoint (successes and typical errors) and validate
@@ -32,7 +32,7 @@ fn configure_body(source: &str) -> &str {
     &body[..body.find("\n}").expect("end of configure")]
 }
 
-/// One `.route(...)` registration: path, lower-case method, handler name.
+/// One route of a `web::resource("PATH")`: path, lower-case method, handler name.
 #[derive(Debug)]
 struct Route {
     path: String,
@@ -42,23 +42,18 @@ struct Route {
 
 fn routes_in(source: &str) -> Vec<Route> {
     let mut routes = Vec::new();
-    let mut rest = configure_body(source);
-    while let Some(at) = rest.find(".route(\"") {
-        rest = &rest[at + ".route(\"".len()..];
-        let path = &rest[..rest.find('"').expect("closing quote")];
-        let call = &rest[..rest.find(')').expect("end of method call")];
-        let method = call
-            .split("web::")
-            .nth(1)
-            .and_then(|m| m.split('(').next())
-            .unwrap_or_else(|| panic!("no web::METHOD() for {path}"));
-        let to = &rest[rest.find(".to(").expect(".to(handler)") + ".to(".len()..];
-        let handler = &to[..to.find(')').expect("end of handler")];
-        routes.push(Route {
-            path: path.to_owned(),
-            method: method.to_owned(),
-            handler: handler.to_owned(),
-        });
+    for resource in configure_body(source).split("web::resource(\"").skip(1) {
+        let path = &resource[..resource.find('"').expect("closing quote")];
+        for route in resource.split(".route(web::").skip(1) {
+            let method = &route[..route.find('(').expect("web::METHOD()")];
+            let to = &route[route.find(".to(").expect(".to(handler)") + ".to(".len()..];
+            let handler = &to[..to.find(')').expect("end of handler")];
+            routes.push(Route {
+                path: path.to_owned(),
+                method: method.to_owned(),
+                handler: handler.to_owned(),
+            });
+        }
     }
     routes
 }
@@ -528,6 +523,11 @@ async fn the_server_serves_this_document_and_replies_as_it_says() {
 
     let (status, body) = server.http("GET", "/v1/lobby", &[], "").await;
     check_reply(&doc, "get", "/v1/lobby", status, &body);
+    // A method the path does not serve, and a path that does not exist: the error body too.
+    let (status, body) = server.http("POST", "/v1/lobby", &[], "{}").await;
+    assert_eq!((status, &body["code"]), (405, &json!("method_not_allowed")), "{body}");
+    let (status, body) = server.http("GET", "/v1/no-such-path", &[], "").await;
+    assert_eq!((status, &body["code"]), (404, &json!("not_found")), "{body}");
 
     // Revocation last: it closes the player's socket.
     let (status, body) = server.signed("DELETE", &format!("/v1/sessions/{session_id}"), "").await;

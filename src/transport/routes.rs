@@ -9,7 +9,9 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use actix::prelude::*;
-use actix_web::http::StatusCode;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -37,25 +39,49 @@ const HISTORY_LIMIT: usize = 500;
 /// Largest page of the ledger export.
 const EXPORT_PAGE_MAX: usize = 1000;
 
+/// Every path is one resource: a request with a method the path does not serve is answered
+/// `405` with an `Allow` header (a route registered directly answers it `404`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/metrics", web::get().to(metrics))
-        .route("/v1/openapi.json", web::get().to(openapi))
-        .route("/v1/lobby", web::get().to(lobby))
-        .route("/v1/sessions", web::post().to(create_session))
-        .route("/v1/sessions/{session_id}", web::delete().to(revoke_session))
-        .route("/v1/players/{player_id}/sessions", web::delete().to(revoke_player))
-        .route("/v1/players/{player_id}/balance", web::get().to(player_balance))
-        .route("/v1/players/{player_id}/history", web::get().to(player_history))
-        .route("/v1/ledger/summary", web::get().to(ledger_summary))
-        .route("/v1/ledger/export", web::get().to(ledger_export))
-        .route("/v1/sandbox/deposit", web::post().to(sandbox_deposit))
-        .route("/v1/sandbox/launch", web::post().to(sandbox_launch))
-        .route("/v1/rounds/{round_id}", web::get().to(round))
-        .route("/v1/rounds/{round_id}/verify", web::get().to(verify_round))
-        .route("/v1/balance", web::get().to(my_balance))
-        .route("/v1/play", web::get().to(play))
-        .route("/v1/deal", web::get().to(deal));
+    cfg.service(web::resource("/healthz").route(web::get().to(healthz)))
+        .service(web::resource("/metrics").route(web::get().to(metrics)))
+        .service(web::resource("/v1/openapi.json").route(web::get().to(openapi)))
+        .service(web::resource("/v1/lobby").route(web::get().to(lobby)))
+        .service(web::resource("/v1/sessions").route(web::post().to(create_session)))
+        .service(web::resource("/v1/sessions/{session_id}").route(web::delete().to(revoke_session)))
+        .service(web::resource("/v1/players/{player_id}/sessions").route(web::delete().to(revoke_player)))
+        .service(web::resource("/v1/players/{player_id}/balance").route(web::get().to(player_balance)))
+        .service(web::resource("/v1/players/{player_id}/history").route(web::get().to(player_history)))
+        .service(web::resource("/v1/ledger/summary").route(web::get().to(ledger_summary)))
+        .service(web::resource("/v1/ledger/export").route(web::get().to(ledger_export)))
+        .service(web::resource("/v1/sandbox/deposit").route(web::post().to(sandbox_deposit)))
+        .service(web::resource("/v1/sandbox/launch").route(web::post().to(sandbox_launch)))
+        .service(web::resource("/v1/rounds/{round_id}").route(web::get().to(round)))
+        .service(web::resource("/v1/rounds/{round_id}/verify").route(web::get().to(verify_round)))
+        .service(web::resource("/v1/balance").route(web::get().to(my_balance)))
+        .service(web::resource("/v1/play").route(web::get().to(play)))
+        .service(web::resource("/v1/deal").route(web::get().to(deal)));
+}
+
+/// Unknown paths: the REST error body instead of an empty 404.
+pub async fn not_found() -> HttpResponse {
+    error(StatusCode::NOT_FOUND, "not_found", "no such path")
+}
+
+/// A path served with other methods: the REST error body, keeping the `Allow` header actix
+/// sets from the path's routes.
+pub fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (req, res) = res.into_parts();
+    let mut answer = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} is not served on this path", req.method()),
+    );
+    if let Some(allow) = res.headers().get(header::ALLOW) {
+        answer.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, answer).map_into_right_body(),
+    ))
 }
 
 /// A REST error: `{"code", "message"}` with the right status.

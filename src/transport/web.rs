@@ -71,9 +71,9 @@ async fn asset(state: web::Data<AppState>, path: web::Path<String>) -> HttpRespo
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index))
-        .route("/dealer", web::get().to(dealer))
-        .route("/web/{path:.*}", web::get().to(asset));
+    cfg.service(web::resource("/").route(web::get().to(index)))
+        .service(web::resource("/dealer").route(web::get().to(dealer)))
+        .service(web::resource("/web/{path:.*}").route(web::get().to(asset)));
 }
 
 #[cfg(test)]
