@@ -133,4 +133,8 @@ async fn malformed_frames_get_errors_and_the_connection_survives() {
     }
     let req = frank.send(json!({"type": "ping"})).await;
     assert_eq!(frank.until("pong", |m| m["type"] == "pong").await["req"], json!(req));
+    // A request without `req` gets an answer without one (not `"req": null`).
+    frank.send_raw(r#"{"type":"ping"}"#).await;
+    let pong = frank.until("pong", |m| m["type"] == "pong").await;
+    assert!(pong.get("req").is_none() && pong["ts"].is_i64(), "{pong}");
 }

@@ -196,7 +196,7 @@ fn frame(value: &Value) -> ByteString {
 
 /// `{"type": "ack", "req"?, ...body}`; `body` is an object (a struct on the bet path, where
 /// every accepted bet gets one: no JSON tree is built for it).
-fn ack(req: Option<u64>, body: impl serde::Serialize) -> ByteString {
+pub fn ack(req: Option<u64>, body: impl serde::Serialize) -> ByteString {
     #[derive(serde::Serialize)]
     struct Ack<T> {
         r#type: &'static str,

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use actix_ws::{Message, ProtocolError};
-use serde_json::json;
 
 use crate::actors::messages::{CommandError, DealerAction, DealerCommand};
 use crate::actors::outbound::{close_code, Outbound};
@@ -88,7 +87,7 @@ impl DealerSocket {
                 return;
             }
             DealerMsg::Ping { req } => {
-                self.out.send(json!({"type": "pong", "req": req}).to_string().into());
+                self.out.send(crate::transport::socket::pong(req));
                 return;
             }
             DealerMsg::OpenRound { req } => (req, DealerAction::OpenRound),

@@ -77,11 +77,7 @@ impl PlayerSocket {
         }
         match msg {
             ClientMsg::Ping { req } => {
-                let mut body = json!({"type": "pong", "ts": crate::actors::table::now_us()});
-                if let Some(req) = req {
-                    body["req"] = json!(req);
-                }
-                self.caller.out.send(body.to_string().into());
+                self.caller.out.send(crate::transport::socket::pong(req));
             }
             ClientMsg::Join {
                 req,
@@ -135,7 +131,7 @@ impl PlayerSocket {
                     });
                     self.caller
                         .out
-                        .send(json!({"type": "ack", "req": req, "table": table}).to_string().into());
+                        .send(crate::actors::table::ack(req, json!({"table": table})));
                 }
                 None => self.reply_error(req, CommandError::new("not_joined", "join the table first")),
             },

@@ -88,6 +88,23 @@ pub fn upgrade(
     Ok((response, inbound.max_frame_size(frame_bytes_max)))
 }
 
+/// The answer to a `ping` on either socket: the server time, and the `req` when it had one.
+pub fn pong(req: Option<u64>) -> bytestring::ByteString {
+    #[derive(serde::Serialize)]
+    struct Pong {
+        r#type: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        req: Option<u64>,
+        ts: i64,
+    }
+    let pong = Pong {
+        r#type: "pong",
+        req,
+        ts: crate::actors::table::now_us(),
+    };
+    serde_json::to_string(&pong).expect("plain fields serialise").into()
+}
+
 /// Stops a socket actor once its connection's outbound side is gone (the response body was
 /// dropped: the connection ended).
 pub fn stop_with_connection<A>(out: &Outbound, ctx: &mut Context<A>)
