@@ -1763,58 +1763,65 @@ impl Handler<PlaceBet> for TableActor {
             now_us(),
         );
         let game = self.game_label();
-        ctx.spawn(
-            caller
-                .wallet
-                .send(Debit(stake))
-                .into_actor(self)
-                .map(move |result, act, ctx| {
-                    let Some(live) = act.live.as_mut().filter(|l| l.round.id == round_id) else {
-                        return;
-                    };
-                    match result {
-                        Ok(Ok(balance)) => {
-                            live.round.confirm_bet(&caller.player, &bet_id);
-                            crate::telemetry::bet_accepted(game);
-                            out.send(ack(
-                                req,
-                                BetPlaced {
-                                    bet_id: &bet_id,
-                                    round_id,
-                                    seat,
-                                    balance: Balance {
-                                        amount: balance,
-                                        currency: caller.currency,
-                                    },
-                                },
-                            ));
-                            act.tell_dealers_bets_soon(ctx);
-                        }
-                        Ok(Err(error)) => {
-                            live.round.drop_bet(&caller.player, &bet_id);
-                            // A bet_id reused from another round is, to the player, a duplicate bet.
-                            let code = match error {
-                                WalletError::DuplicateTransaction => "duplicate_bet",
-                                _ => error.code(),
-                            };
-                            crate::telemetry::bet_rejected(code);
-                            out.send(error_frame(req, &CommandError::new(code, error.to_string())));
-                        }
-                        Err(_) => {
-                            live.round.drop_bet(&caller.player, &bet_id);
-                            crate::telemetry::bet_rejected("busy");
-                            out.send(error_frame(
-                                req,
-                                &CommandError::new("busy", "the wallet is busy; retry"),
-                            ));
-                        }
+        self.debit(ctx, &caller.wallet, stake, round_id, move |act, ctx, result| {
+            let Some(live) = act.live.as_mut() else { return };
+            match result {
+                Ok(balance) => {
+                    live.round.confirm_bet(&caller.player, &bet_id);
+                    crate::telemetry::bet_accepted(game);
+                    out.send(ack(
+                        req,
+                        BetPlaced {
+                            bet_id: &bet_id,
+                            round_id,
+                            seat,
+                            balance: Balance {
+                                amount: balance,
+                                currency: caller.currency,
+                            },
+                        },
+                    ));
+                    act.tell_dealers_bets_soon(ctx);
+                }
+                Err(mut error) => {
+                    live.round.drop_bet(&caller.player, &bet_id);
+                    // A bet_id reused from another round is, to the player, a duplicate bet.
+                    if error.code == WalletError::DuplicateTransaction.code() {
+                        error.code = "duplicate_bet";
                     }
-                }),
-        );
+                    crate::telemetry::bet_rejected(error.code);
+                    out.send(error_frame(req, &error));
+                }
+            }
+        });
     }
 }
 
 impl TableActor {
+    /// Debits `stake` from a player's wallet, then hands `then` the balance after it or the
+    /// refusal, as long as round `round_id` is still the live one (a void or a restart in
+    /// between has refunded or will refund it).
+    fn debit(
+        &mut self,
+        ctx: &mut Context<Self>,
+        wallet: &Addr<WalletActor>,
+        stake: LedgerRecord,
+        round_id: RoundId,
+        then: impl FnOnce(&mut Self, &mut Context<Self>, Result<Amount, CommandError>) + 'static,
+    ) {
+        ctx.spawn(wallet.send(Debit(stake)).into_actor(self).map(move |result, act, ctx| {
+            if act.live.as_ref().is_none_or(|l| l.round.id != round_id) {
+                return;
+            }
+            let result = match result {
+                Ok(Ok(balance)) => Ok(balance),
+                Ok(Err(error)) => Err(CommandError::new(error.code(), error.to_string())),
+                Err(_) => Err(CommandError::new("busy", "the wallet is busy; retry")),
+            };
+            then(act, ctx, result)
+        }));
+    }
+
     /// Coalesces the dealers' bet totals: one push per `DEALER_BETS_EVERY` however many
     /// bets arrive, since each push sums the whole round.
     fn tell_dealers_bets_soon(&mut self, ctx: &mut Context<Self>) {
@@ -1907,32 +1914,17 @@ impl Handler<Act> for TableActor {
         live.decision_in_flight = true;
         let txid = format!("{}/x{}", stake_txid(round_id, bet.bet_id.as_str()), live.extra_stakes);
         let stake = self.stake_record(&bet, round_id, &caller.session_id, extra, txid, now_us());
-        ctx.spawn(
-            caller
-                .wallet
-                .send(Debit(stake))
-                .into_actor(self)
-                .map(move |result, act, ctx| {
-                    let Some(live) = act.live.as_mut().filter(|l| l.round.id == round_id) else {
-                        return;
-                    };
-                    live.decision_in_flight = false;
-                    match result {
-                        Ok(Ok(_)) => act.apply_action(ctx, req, out, seat, hand, action),
-                        Ok(Err(error)) => {
-                            live.extra_stakes -= 1;
-                            out.send(error_frame(req, &CommandError::new(error.code(), error.to_string())));
-                        }
-                        Err(_) => {
-                            live.extra_stakes -= 1;
-                            out.send(error_frame(
-                                req,
-                                &CommandError::new("busy", "the wallet is busy; retry"),
-                            ));
-                        }
-                    }
-                }),
-        );
+        self.debit(ctx, &caller.wallet, stake, round_id, move |act, ctx, result| {
+            let Some(live) = act.live.as_mut() else { return };
+            live.decision_in_flight = false;
+            match result {
+                Ok(_) => act.apply_action(ctx, req, out, seat, hand, action),
+                Err(error) => {
+                    live.extra_stakes -= 1;
+                    out.send(error_frame(req, &error));
+                }
+            }
+        });
     }
 }
 
