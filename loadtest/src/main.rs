@@ -606,15 +606,20 @@ async fn drive(
         (Some(a), Some(b)) => b.cpu_s - a.cpu_s,
         _ => 0.0,
     };
-    let allowed: &[&str] = if args.bet_storm {
-        &["betting_closed", "busy"]
-    } else {
-        &[]
-    };
+    // Bets sent before betting closed that the server reached after it: an overloaded
+    // machine, not a wrong answer. A storm bets until the last moment, so it expects them.
+    let late_codes = ["betting_closed", "wrong_round"];
+    let late_bets: u64 = merged
+        .errors
+        .iter()
+        .filter(|(code, _)| late_codes.contains(&code.as_str()))
+        .map(|(_, n)| n)
+        .sum();
+    let allowed: &[&str] = if args.bet_storm { &["busy"] } else { &[] };
     let unexpected_errors: u64 = merged
         .errors
         .iter()
-        .filter(|(code, _)| !allowed.contains(&code.as_str()))
+        .filter(|(code, _)| !late_codes.contains(&code.as_str()) && !allowed.contains(&code.as_str()))
         .map(|(_, n)| n)
         .sum();
     let verdict = if c.missed > 0 || c.out_of_order > 0 {
@@ -623,6 +628,8 @@ async fn drive(
         "money not conserved"
     } else if unexpected_errors > 0 {
         "unexpected errors"
+    } else if late_bets > 0 && !args.bet_storm {
+        "late bets"
     } else if c.server_closes > 0 {
         "server closed connections"
     } else if c.unanswered > 0 {
@@ -703,6 +710,7 @@ async fn drive(
         "unanswered": c.unanswered,
         "errors": merged.errors,
         "unexpected_errors": unexpected_errors,
+        "late_bets": late_bets,
         "conserved": conserved,
         "ledger": ledger,
         "verdict": verdict,

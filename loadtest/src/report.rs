@@ -133,6 +133,7 @@ pub fn summary_table(report: &Value) -> String {
         ),
         ("errors (by code)", report["errors"].to_string()),
         ("unexpected errors", n("unexpected_errors")),
+        ("late bets (betting_closed, wrong_round)", n("late_bets")),
         ("server closes (by code)", report["server_closes"].to_string()),
         ("unanswered at end", n("unanswered")),
         ("money conserved", report["conserved"].to_string()),
@@ -380,6 +381,7 @@ pub fn html(report: &Value, samples: &[Sample]) -> String {
         "out_of_order",
         "errors",
         "unexpected_errors",
+        "late_bets",
         "conserved",
         "verdict",
     ] {
