@@ -28,7 +28,10 @@ pub fn push_text(group: usize, seq: u64) -> String {
 }
 
 pub fn unix_micros() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_micros() as u64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_micros() as u64
 }
 
 /// The server time a pushed text carries.

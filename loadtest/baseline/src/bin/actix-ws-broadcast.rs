@@ -54,12 +54,16 @@ fn main() {
         })
     });
     actix_web::rt::System::new().block_on(async move {
-        HttpServer::new(move || App::new().app_data(web::Data::new(groups.clone())).route("/ws", web::get().to(connect)))
-            .tcp_nodelay(true)
-            .bind("127.0.0.1:9911")
-            .expect("port 9911 free")
-            .run()
-            .await
-            .expect("server runs")
+        HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(groups.clone()))
+                .route("/ws", web::get().to(connect))
+        })
+        .tcp_nodelay(true)
+        .bind("127.0.0.1:9911")
+        .expect("port 9911 free")
+        .run()
+        .await
+        .expect("server runs")
     });
 }

@@ -34,7 +34,10 @@ async fn main() {
         eprintln!("usage: broadcast-client PORT SERVER_PID CLIENTS SECONDS");
         std::process::exit(2);
     };
-    let limit = libc::rlimit { rlim_cur: 20_000, rlim_max: 20_000 };
+    let limit = libc::rlimit {
+        rlim_cur: 20_000,
+        rlim_max: 20_000,
+    };
     unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
     let (_, rss_before) = server_usage(pid as u32);
     let delivered = Arc::new(AtomicU64::new(0));
@@ -77,7 +80,13 @@ async fn main() {
     let elapsed = start.elapsed().as_secs_f64();
     let mut samples = latencies.lock().unwrap().clone();
     samples.sort_unstable();
-    let at = |q: f64| samples.get(((samples.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0) as f64 / 1000.0;
+    let at = |q: f64| {
+        samples
+            .get(((samples.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
     println!(
         "{clients} clients: {:.1} KiB RSS per connection; {:.0} msgs/s; server CPU {:.0}%, {:.2} µs per message; push p50 {:.2} / p99 {:.2} / p99.9 {:.2} ms",
         rss_connected.saturating_sub(rss_before) as f64 / clients as f64,

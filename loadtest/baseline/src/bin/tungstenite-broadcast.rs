@@ -3,6 +3,9 @@
 //! connection; a 4 KiB read buffer (the default 128 KiB one is zero-filled before every
 //! read: 134 KiB and 28 µs per message here).
 
+// tungstenite's handshake callback returns its own (large) error response type.
+#![allow(clippy::result_large_err)]
+
 use std::sync::{Arc, Mutex};
 
 use croupier_baseline::{first_push_delay, group, push_text, GROUPS, PERIOD};
@@ -34,9 +37,13 @@ async fn main() {
             }
         });
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:9912").await.expect("port 9912 free");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:9912")
+        .await
+        .expect("port 9912 free");
     loop {
-        let Ok((tcp, _)) = listener.accept().await else { continue };
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         tokio::spawn(serve(tcp, groups.clone()));
     }
