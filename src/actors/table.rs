@@ -1799,8 +1799,8 @@ impl Handler<PlaceBet> for TableActor {
 
 impl TableActor {
     /// Debits `stake` from a player's wallet, then hands `then` the balance after it or the
-    /// refusal, as long as round `round_id` is still the live one (a void or a restart in
-    /// between has refunded or will refund it).
+    /// refusal, as long as round `round_id` is still the live one (an answer for a round that
+    /// has ended is dropped, as each caller did before).
     fn debit(
         &mut self,
         ctx: &mut Context<Self>,
