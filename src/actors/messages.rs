@@ -12,7 +12,7 @@ use crate::domain::money::{Amount, Currency};
 use crate::journal::records::LedgerRecord;
 
 /// A command's failure as the client sees it: a stable code and words for people.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct CommandError {
     pub code: &'static str,
     pub message: String,

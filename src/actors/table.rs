@@ -194,23 +194,28 @@ fn frame(value: &Value) -> ByteString {
     ByteString::from(value.to_string())
 }
 
-/// `{"type": "ack", "req"?, ...body}`; `body` is an object (a struct on the bet path, where
-/// every accepted bet gets one: no JSON tree is built for it).
-pub fn ack(req: Option<u64>, body: impl serde::Serialize) -> ByteString {
+/// `{"type": kind, "req"?, ...body}`: the private answer to a request (ack, error, pong);
+/// `body` is an object (a struct on the bet path, where every accepted bet gets one: no
+/// JSON tree is built for it).
+pub fn reply(kind: &'static str, req: Option<u64>, body: impl serde::Serialize) -> ByteString {
     #[derive(serde::Serialize)]
-    struct Ack<T> {
+    struct Reply<T> {
         r#type: &'static str,
         #[serde(skip_serializing_if = "Option::is_none")]
         req: Option<u64>,
         #[serde(flatten)]
         body: T,
     }
-    let ack = Ack {
-        r#type: "ack",
+    let reply = Reply {
+        r#type: kind,
         req,
         body,
     };
-    ByteString::from(serde_json::to_string(&ack).expect("an ack body is an object"))
+    ByteString::from(serde_json::to_string(&reply).expect("a reply body is an object"))
+}
+
+pub fn ack(req: Option<u64>, body: impl serde::Serialize) -> ByteString {
+    reply("ack", req, body)
 }
 
 /// The body of an accepted bet's ack.
@@ -229,11 +234,7 @@ struct Balance {
 }
 
 pub fn error_frame(req: Option<u64>, error: &CommandError) -> ByteString {
-    let mut body = json!({"type": "error", "code": error.code, "message": error.message});
-    if let Some(req) = req {
-        body["req"] = json!(req);
-    }
-    frame(&body)
+    reply("error", req, error)
 }
 
 impl TableActor {

@@ -90,19 +90,7 @@ pub fn upgrade(
 
 /// The answer to a `ping` on either socket: the server time, and the `req` when it had one.
 pub fn pong(req: Option<u64>) -> bytestring::ByteString {
-    #[derive(serde::Serialize)]
-    struct Pong {
-        r#type: &'static str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        req: Option<u64>,
-        ts: i64,
-    }
-    let pong = Pong {
-        r#type: "pong",
-        req,
-        ts: crate::actors::table::now_us(),
-    };
-    serde_json::to_string(&pong).expect("plain fields serialise").into()
+    crate::actors::table::reply("pong", req, serde_json::json!({"ts": crate::actors::table::now_us()}))
 }
 
 /// Stops a socket actor once its connection's outbound side is gone (the response body was
