@@ -14,9 +14,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
+use actix_web::dev::AppConfig;
 use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlers;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 
 use crate::actors::lobby::{LobbyActor, RegisterTable};
 use crate::actors::sessions::{CloseAll, SessionsActor};
@@ -27,6 +28,7 @@ use crate::journal::records::{self, RoundRecord, RoundStatus};
 use crate::journal::replay::{plan_repairs, replay_ledger, Replayed};
 use crate::journal::{journal_dir, Batch, Journal, Tree};
 use crate::transport::auth::OperatorAuth;
+use crate::transport::takeover::Upgrade;
 use crate::transport::{routes, AppState};
 
 /// Threads the tables are spread over (round-robin).
@@ -111,6 +113,41 @@ pub async fn recover(config: &Config, tables: &[TableConfig]) -> Result<Recovere
         voided,
         dealing,
     })
+}
+
+/// One worker's HTTP service, over plain TCP or TLS (the io type differs, so the two
+/// listeners cannot share one function). WebSocket handshakes go to the upgrade service,
+/// which answers them with its own instance of the app and then keeps the connection
+/// (see `transport::takeover`).
+macro_rules! http_service {
+    ($make_app:expr, $addr:expr, $write_timeout:expr) => {{
+        let make_app = $make_app;
+        let write_timeout = $write_timeout;
+        actix_http::HttpService::build()
+            .client_disconnect_timeout(std::time::Duration::from_secs(1))
+            // Pushes are many small frames: Nagle would hold the second of two back-to-back
+            // frames until the client's delayed ACK, adding up to 40 ms to acks and pushes.
+            .tcp_nodelay(true)
+            .local_addr($addr)
+            .on_connect_ext(move |io: &_, _: &mut actix_http::Extensions| {
+                set_write_timeout(io as &dyn std::any::Any, write_timeout)
+            })
+            .upgrade(Upgrade::new({
+                let make_app = make_app.clone();
+                move || actix_service::IntoServiceFactory::into_factory(make_app())
+            }))
+            .finish(actix_service::map_config(make_app(), |_| AppConfig::default()))
+    }};
+}
+
+/// The listening socket (address reuse, as actix-web's own bind does).
+fn listener(addr: std::net::SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
 }
 
 /// actix-http never gives up on a response it cannot flush: a client that stops reading
@@ -217,7 +254,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         connections: Arc::new(AtomicUsize::new(0)),
     };
     let write_timeout = std::time::Duration::from_millis(config.limits.write_timeout_ms);
-    let server = HttpServer::new(move || {
+    let make_app = move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
             .app_data(web::PayloadConfig::new(64 * 1024))
@@ -225,22 +262,30 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             .configure(crate::transport::web::configure)
             .default_service(web::to(routes::not_found))
             .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, routes::method_not_allowed))
-    })
-    .shutdown_timeout(SHUTDOWN_TIMEOUT_S)
-    // Pushes are many small frames: Nagle would hold the second of two back-to-back
-    // frames until the client's delayed ACK, adding up to 40 ms to acks and pushes.
-    .tcp_nodelay(true)
-    .on_connect(move |conn, _| set_write_timeout(conn, write_timeout))
-    .disable_signals();
-    let (server, scheme) = match &config.tls {
-        Some(files) => (server.bind_rustls_0_23(config.listen, tls_config(files)?)?, "https"),
-        None => (server.bind(config.listen)?, "http"),
     };
-    for addr in server.addrs() {
-        // Tests and scripts read this line to find the port when listening on port 0.
-        println!("croupier listening on {scheme}://{addr}");
-        tracing::info!(%addr, sandbox = config.sandbox, tls = config.tls.is_some(), "listening");
-    }
+    let listener = listener(config.listen)?;
+    let addr = listener.local_addr()?;
+    let server = actix_server::Server::build()
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_S)
+        .disable_signals();
+    let (server, scheme) = match &config.tls {
+        Some(files) => {
+            let tls = tls_config(files)?;
+            let server = server.listen("croupier", listener, move || {
+                http_service!(make_app.clone(), addr, write_timeout).rustls_0_23(tls.clone())
+            })?;
+            (server, "https")
+        }
+        None => {
+            let server = server.listen("croupier", listener, move || {
+                http_service!(make_app.clone(), addr, write_timeout).tcp()
+            })?;
+            (server, "http")
+        }
+    };
+    // Tests and scripts read this line to find the port when listening on port 0.
+    println!("croupier listening on {scheme}://{addr}");
+    tracing::info!(%addr, sandbox = config.sandbox, tls = config.tls.is_some(), "listening");
     let server = server.run();
     let handle = server.handle();
     actix_web::rt::spawn(async move {

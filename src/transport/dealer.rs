@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use actix_ws::{Message, ProtocolError};
+use actix_http::ws::{Message, ProtocolError};
 
 use crate::actors::messages::{CommandError, DealerAction, DealerCommand};
 use crate::actors::outbound::{close_code, Outbound};

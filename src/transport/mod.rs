@@ -7,6 +7,7 @@ pub mod player;
 pub mod protocol;
 pub mod routes;
 pub mod socket;
+pub mod takeover;
 pub mod web;
 
 use std::sync::atomic::AtomicUsize;

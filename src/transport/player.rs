@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use actix_ws::{Message, ProtocolError};
+use actix_http::ws::{Message, ProtocolError};
 use serde_json::json;
 
 use crate::actors::messages::{

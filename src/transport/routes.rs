@@ -12,7 +12,7 @@ use actix::prelude::*;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -29,7 +29,8 @@ use crate::journal::{replay, table_key, Tree};
 use crate::transport::auth::Signed;
 use crate::transport::dealer::DealerSocket;
 use crate::transport::player::PlayerSocket;
-use crate::transport::socket::{upgrade, TokenBucket};
+use crate::transport::socket::TokenBucket;
+use crate::transport::takeover;
 use crate::transport::AppState;
 
 /// Largest deposit one request may make, in minor units (a sandbox sanity bound).
@@ -194,7 +195,9 @@ async fn launch(state: &AppState, req: &HttpRequest, request: SessionRequest) ->
         .await
     {
         Ok(Ok(grant)) => {
-            let scheme = if req.connection_info().scheme() == "https" {
+            // Behind a TLS-terminating proxy the forwarded scheme says https; served over our
+            // own TLS, the config does (the app is not told which listener a request came on).
+            let scheme = if state.config.tls.is_some() || req.connection_info().scheme() == "https" {
                 "wss"
             } else {
                 "ws"
@@ -628,14 +631,9 @@ struct PlayQuery {
     token: String,
 }
 
-async fn play(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Payload,
-    query: web::Query<PlayQuery>,
-) -> HttpResponse {
+async fn play(state: web::Data<AppState>, req: HttpRequest, query: web::Query<PlayQuery>) -> HttpResponse {
     // A plain GET (a link preview, a proxy probe) must not spend the single-use launch token.
-    if actix_http::ws::verify_handshake(req.head()).is_err() {
+    if !takeover::is_handshake(&req) {
         return error(
             StatusCode::BAD_REQUEST,
             "bad_request",
@@ -681,7 +679,7 @@ async fn play(
         release();
         return internal();
     };
-    let (response, stream) = match upgrade(&req, body, receiver, limits.frame_bytes_max) {
+    let (response, stream) = match takeover::accept(&req, receiver, limits.frame_bytes_max) {
         Ok(parts) => parts,
         Err(e) => {
             release();
@@ -743,13 +741,8 @@ struct DealQuery {
     table: String,
 }
 
-async fn deal(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Payload,
-    query: web::Query<DealQuery>,
-) -> HttpResponse {
-    if actix_http::ws::verify_handshake(req.head()).is_err() {
+async fn deal(state: web::Data<AppState>, req: HttpRequest, query: web::Query<DealQuery>) -> HttpResponse {
+    if !takeover::is_handshake(&req) {
         return error(
             StatusCode::BAD_REQUEST,
             "bad_request",
@@ -764,7 +757,7 @@ async fn deal(
     };
     let limits = &state.config.limits;
     let (out, receiver) = Outbound::channel(limits.socket_queue_max);
-    let (response, stream) = match upgrade(&req, body, receiver, limits.frame_bytes_max) {
+    let (response, stream) = match takeover::accept(&req, receiver, limits.frame_bytes_max) {
         Ok(parts) => parts,
         Err(e) => return e.error_response(),
     };

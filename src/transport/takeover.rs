@@ -1,0 +1,404 @@
+//! WebSocket connections taken over from actix-http's HTTP/1 dispatcher after the handshake.
+//!
+//! The dispatcher keeps an 8 KiB read buffer and an 8 KiB write buffer for as long as its
+//! connection lives, and a WebSocket lives for the whole session: that was two thirds of a
+//! connected player's memory. actix-http's upgrade hook hands the socket over instead. The
+//! handshake still goes through the app (routing, extractors, token checks stay in the
+//! handlers); a handler that accepts leaves a [`Takeover`] in its 101 response, and
+//! [`Connection`] then moves bytes between the socket and the connection's queues with
+//! buffers that exist only while bytes are in flight.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{ready, Context, Poll, Waker};
+
+use actix_codec::{AsyncRead, AsyncWrite, Decoder, Framed, ReadBuf};
+use actix_http::body::{BodySize, BoxBody, MessageBody};
+use actix_http::h1::{Codec, Message};
+use actix_http::ws::{self, Frame as WsFrame, HandshakeError, OpCode, Parser, ProtocolError};
+use actix_http::{Request, Response};
+use actix_service::{Service, ServiceFactory};
+use actix_web::dev::{AppConfig, ServiceResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use bytes::{Buf, BytesMut};
+use bytestring::ByteString;
+use futures_util::future::LocalBoxFuture;
+use futures_util::Stream;
+
+use crate::actors::outbound::{close_code, Frame, Next, OutboundReceiver};
+use crate::transport::socket::close_reason;
+
+/// Frames are gathered into writes of up to this many bytes: one write for all the frames
+/// that queued up since the last one.
+const CHUNK_BYTES: usize = 16 * 1024;
+/// Bytes taken from the socket per read; on the stack, so an idle connection holds none.
+const READ_BYTES: usize = 4 * 1024;
+/// Client messages waiting for the socket actor before the connection stops reading (and
+/// TCP pushes back on the client).
+const INBOUND_MAX: usize = 16;
+
+/// Marks a request that reached the app through the upgrade hook: only such a request can
+/// be taken over.
+struct Upgrading;
+
+/// What a handler that accepts a WebSocket handshake leaves in its 101 response.
+struct Takeover {
+    outbound: OutboundReceiver,
+    inbound: Rc<RefCell<Queue>>,
+    frame_bytes_max: usize,
+}
+
+/// Whether `req` is a WebSocket handshake this server can take over (it came through the
+/// upgrade hook).
+pub fn is_handshake(req: &HttpRequest) -> bool {
+    req.extensions().contains::<Upgrading>() && ws::verify_handshake(req.head()).is_ok()
+}
+
+/// Accepts a WebSocket handshake: the 101 response to return, which makes `outbound`'s
+/// frames the connection's outbound side, and the client's messages (frames up to
+/// `frame_bytes_max`), for the socket actor's `add_stream`.
+///
+/// # Errors
+/// The request is not a valid WebSocket handshake.
+pub fn accept(
+    req: &HttpRequest,
+    outbound: OutboundReceiver,
+    frame_bytes_max: usize,
+) -> Result<(HttpResponse, Inbound), HandshakeError> {
+    let mut response: HttpResponse = ws::handshake(req.head())?.finish().map_into_boxed_body().into();
+    let queue = Rc::new(RefCell::new(Queue::default()));
+    response.extensions_mut().insert(Takeover {
+        outbound,
+        inbound: queue.clone(),
+        frame_bytes_max,
+    });
+    Ok((response, Inbound(queue)))
+}
+
+/// The upgrade service factory for `HttpServiceBuilder::upgrade`: each worker builds its
+/// own instance of the app (`make_app` returns its service factory) to answer handshakes.
+pub struct Upgrade<F, T> {
+    make_app: F,
+    io: PhantomData<fn(T)>,
+}
+
+impl<F, T> Upgrade<F, T> {
+    pub fn new(make_app: F) -> Self {
+        Upgrade {
+            make_app,
+            io: PhantomData,
+        }
+    }
+}
+
+impl<F, A, B, T> ServiceFactory<(Request, Framed<T, Codec>)> for Upgrade<F, T>
+where
+    F: Fn() -> A,
+    A: ServiceFactory<Request, Config = AppConfig, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    A::InitError: std::fmt::Debug,
+    B: MessageBody + 'static,
+    T: AsyncRead + AsyncWrite + Unpin + 'static,
+{
+    type Response = ();
+    type Error = Infallible;
+    type Config = ();
+    type Service = UpgradeService<A::Service, T>;
+    type InitError = ();
+    type Future = LocalBoxFuture<'static, Result<Self::Service, ()>>;
+
+    fn new_service(&self, _: ()) -> Self::Future {
+        let app = (self.make_app)().new_service(AppConfig::default());
+        Box::pin(async move {
+            let app = app
+                .await
+                .map_err(|error| tracing::error!(error = ?error, "cannot start the app for upgrades"))?;
+            Ok(UpgradeService {
+                app: Rc::new(app),
+                io: PhantomData,
+            })
+        })
+    }
+}
+
+pub struct UpgradeService<S, T> {
+    app: Rc<S>,
+    io: PhantomData<fn(T)>,
+}
+
+impl<S, B, T> Service<(Request, Framed<T, Codec>)> for UpgradeService<S, T>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+    T: AsyncRead + AsyncWrite + Unpin + 'static,
+{
+    type Response = ();
+    type Error = Infallible;
+    type Future = LocalBoxFuture<'static, Result<(), Infallible>>;
+
+    actix_service::always_ready!();
+
+    fn call(&self, (req, framed): (Request, Framed<T, Codec>)) -> Self::Future {
+        let app = self.app.clone();
+        Box::pin(async move {
+            req.extensions_mut().insert(Upgrading);
+            let response: Response<BoxBody> = match app.call(req).await {
+                Ok(response) => response.map_into_boxed_body().into(),
+                Err(error) => error.error_response().into(),
+            };
+            if let Err(error) = answer(response, framed).await {
+                tracing::debug!(error = %error, "WebSocket connection ended with an I/O error");
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Writes the app's answer to a handshake; a 101 carrying a `Takeover` goes on as a
+/// WebSocket connection, anything else is written whole and the connection closed.
+async fn answer<T: AsyncRead + AsyncWrite + Unpin>(
+    response: Response<BoxBody>,
+    mut framed: Framed<T, Codec>,
+) -> io::Result<()> {
+    let (mut head, body) = response.into_parts();
+    let takeover = head.extensions_mut().remove::<Takeover>();
+    match takeover {
+        Some(takeover) => {
+            send(&mut framed, Message::Item((head, BodySize::None))).await?;
+            let parts = framed.into_parts();
+            Connection::new(parts.io, parts.read_buf, takeover).await;
+        }
+        None => {
+            let body = actix_http::body::to_bytes(body).await.unwrap_or_default();
+            send(&mut framed, Message::Item((head, BodySize::Sized(body.len() as u64)))).await?;
+            send(&mut framed, Message::Chunk(Some(body))).await?;
+            poll_fn(|cx| Pin::new(framed.io_mut()).poll_shutdown(cx)).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn send<T: AsyncRead + AsyncWrite + Unpin>(
+    framed: &mut Framed<T, Codec>,
+    message: Message<(Response<()>, BodySize)>,
+) -> io::Result<()> {
+    Pin::new(&mut *framed).write(message)?;
+    poll_fn(|cx| Pin::new(&mut *framed).flush(cx)).await
+}
+
+/// Client messages on their way from the connection to its socket actor.
+#[derive(Default)]
+struct Queue {
+    messages: VecDeque<Result<ws::Message, ProtocolError>>,
+    /// The client is gone: nothing follows the queued messages.
+    ended: bool,
+    actor: Option<Waker>,
+    connection: Option<Waker>,
+}
+
+/// The socket actor's side of the queue: a stream of the client's messages.
+pub struct Inbound(Rc<RefCell<Queue>>);
+
+impl Stream for Inbound {
+    type Item = Result<ws::Message, ProtocolError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let connection_gone = Rc::strong_count(&self.0) == 1;
+        let mut queue = self.0.borrow_mut();
+        if let Some(message) = queue.messages.pop_front() {
+            if let Some(connection) = queue.connection.take() {
+                connection.wake();
+            }
+            return Poll::Ready(Some(message));
+        }
+        if queue.ended || connection_gone {
+            return Poll::Ready(None);
+        }
+        queue.actor = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// One WebSocket connection after its handshake: writes the outbound queue's frames to the
+/// socket and hands what the client sends to the socket actor. Ends when the close frame is
+/// written, the client goes away or the socket fails.
+struct Connection<T> {
+    io: T,
+    outbound: OutboundReceiver,
+    inbound: Rc<RefCell<Queue>>,
+    codec: ws::Codec,
+    /// Encoded frames the socket has not taken yet; unallocated while idle.
+    pending: BytesMut,
+    /// Bytes read that do not make a whole frame yet; unallocated while idle.
+    read: BytesMut,
+    /// The close frame is encoded: nothing follows it.
+    closing: bool,
+    /// False once the socket actor is gone or the client broke the protocol: the actor's
+    /// close is on its way.
+    reading: bool,
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
+    fn new(io: T, read: BytesMut, takeover: Takeover) -> Self {
+        Connection {
+            io,
+            outbound: takeover.outbound,
+            inbound: takeover.inbound,
+            codec: ws::Codec::new().max_size(takeover.frame_bytes_max),
+            pending: BytesMut::new(),
+            // Bytes the client sent right behind its handshake, if any.
+            read,
+            closing: false,
+            reading: true,
+        }
+    }
+
+    /// Writes until the queue is empty or the socket is full. Ready when the connection is
+    /// over (its close frame is out, or the socket failed).
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            if self.pending.is_empty() {
+                self.pending = BytesMut::new();
+                if self.closing {
+                    let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
+                    return Poll::Ready(());
+                }
+                self.encode_queued(cx);
+                if self.pending.is_empty() {
+                    return match Pin::new(&mut self.io).poll_flush(cx) {
+                        Poll::Ready(Err(_)) => Poll::Ready(()),
+                        _ => Poll::Pending,
+                    };
+                }
+            }
+            match Pin::new(&mut self.io).poll_write(cx, &self.pending) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Poll::Ready(()),
+                Poll::Ready(Ok(written)) => self.pending.advance(written),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Encodes the frames waiting in the queue, up to `CHUNK_BYTES`.
+    fn encode_queued(&mut self, cx: &mut Context<'_>) {
+        while !self.closing && self.pending.len() < CHUNK_BYTES {
+            let chunk = &mut self.pending;
+            match self.outbound.poll_next(cx) {
+                Poll::Pending => break,
+                Poll::Ready(Some(Next::Send(Frame::Text(text)))) => {
+                    Parser::write_message(chunk, text.as_bytes(), OpCode::Text, true, false)
+                }
+                Poll::Ready(Some(Next::Send(Frame::Ping))) => {
+                    Parser::write_message(chunk, b"", OpCode::Ping, true, false)
+                }
+                Poll::Ready(Some(Next::Send(Frame::Pong(payload)))) => {
+                    Parser::write_message(chunk, payload, OpCode::Pong, true, false)
+                }
+                Poll::Ready(next) => {
+                    let code = match next {
+                        Some(Next::Close(code)) => code,
+                        _ => close_code::GOING_AWAY,
+                    };
+                    Parser::write_close(chunk, Some(close_reason(code)), false);
+                    self.closing = true;
+                }
+            }
+        }
+    }
+
+    /// Reads while the socket actor keeps up. Ready when the client is gone.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            self.hand_over();
+            if !self.reading || Rc::strong_count(&self.inbound) == 1 {
+                return Poll::Pending;
+            }
+            if self.inbound.borrow().messages.len() >= INBOUND_MAX {
+                self.inbound.borrow_mut().connection = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            let mut buf = [MaybeUninit::<u8>::uninit(); READ_BYTES];
+            let mut read = ReadBuf::uninit(&mut buf);
+            match Pin::new(&mut self.io).poll_read(cx, &mut read) {
+                Poll::Ready(Ok(())) if read.filled().is_empty() => {
+                    self.end(None);
+                    return Poll::Ready(());
+                }
+                Poll::Ready(Ok(())) => self.read.extend_from_slice(read.filled()),
+                Poll::Ready(Err(error)) => {
+                    self.end(Some(ProtocolError::Io(error)));
+                    return Poll::Ready(());
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Moves the whole frames read so far to the actor's queue, as far as it has room.
+    fn hand_over(&mut self) {
+        let mut queue = self.inbound.borrow_mut();
+        let before = queue.messages.len();
+        while self.reading && queue.messages.len() < INBOUND_MAX {
+            match self.codec.decode(&mut self.read) {
+                Ok(Some(frame)) => queue.messages.push_back(message(frame)),
+                Ok(None) => break,
+                Err(error) => {
+                    // The stream cannot be parsed past a bad frame.
+                    queue.messages.push_back(Err(error));
+                    self.reading = false;
+                }
+            }
+        }
+        if self.read.is_empty() {
+            self.read = BytesMut::new();
+        }
+        if queue.messages.len() > before {
+            if let Some(actor) = queue.actor.take() {
+                actor.wake();
+            }
+        }
+    }
+
+    fn end(&mut self, error: Option<ProtocolError>) {
+        let mut queue = self.inbound.borrow_mut();
+        queue.messages.extend(error.map(Err));
+        queue.ended = true;
+        if let Some(actor) = queue.actor.take() {
+            actor.wake();
+        }
+    }
+}
+
+/// A frame as the socket actors see it. A text frame whose payload is not UTF-8 is an
+/// `InvalidData` error, as actix-ws reports it; the frames after it still arrive.
+fn message(frame: WsFrame) -> Result<ws::Message, ProtocolError> {
+    Ok(match frame {
+        WsFrame::Text(bytes) => ws::Message::Text(
+            ByteString::try_from(bytes)
+                .map_err(|error| ProtocolError::Io(io::Error::new(io::ErrorKind::InvalidData, error)))?,
+        ),
+        WsFrame::Binary(bytes) => ws::Message::Binary(bytes),
+        WsFrame::Ping(bytes) => ws::Message::Ping(bytes),
+        WsFrame::Pong(bytes) => ws::Message::Pong(bytes),
+        WsFrame::Close(reason) => ws::Message::Close(reason),
+        WsFrame::Continuation(item) => ws::Message::Continuation(item),
+    })
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Future for Connection<T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.poll_write(cx).is_ready() || this.poll_read(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
