@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{ready, Context, Poll, Waker};
 
-use actix_codec::{AsyncRead, AsyncWrite, Decoder, Framed, ReadBuf};
+use actix_codec::{AsyncRead, AsyncWrite, Decoder, Framed, FramedParts, ReadBuf};
 use actix_http::body::{BodySize, BoxBody, MessageBody};
 use actix_http::h1::{Codec, Message};
 use actix_http::ws::{self, Frame as WsFrame, HandshakeError, OpCode, Parser, ProtocolError};
@@ -171,8 +171,9 @@ async fn answer<T: AsyncRead + AsyncWrite + Unpin>(
     match takeover {
         Some(takeover) => {
             send(&mut framed, Message::Item((head, BodySize::None))).await?;
-            let parts = framed.into_parts();
-            Connection::new(parts.io, parts.read_buf, takeover).await;
+            // The dispatcher's write buffer (8 KiB) is dropped here, not kept for the session.
+            let FramedParts { io, read_buf, .. } = framed.into_parts();
+            Connection::new(io, read_buf, takeover).await;
         }
         None => {
             let body = actix_http::body::to_bytes(body).await.unwrap_or_default();
