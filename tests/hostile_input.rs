@@ -62,3 +62,71 @@ async fn floods_and_oversized_frames_close_only_the_offender() {
     }
     server.assert_conserved().await;
 }
+
+/// Goal: clients that do not wait politely still get a working socket: a client that sends
+/// its first message in the same packet as its handshake is answered, and a WebSocket
+/// handshake to a path that is not a socket gets that path's HTTP answer. Method: real
+/// server, raw TCP (a WebSocket library always waits for the 101).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_with_the_handshake_is_answered() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let server = Server::start(&[("b", auto_table("bac", "baccarat", ""))], "");
+    let grant = server.launch("eager", "EUR").await;
+    let mut packet = format!(
+        "GET /v1/play?token={} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        grant["token"].as_str().unwrap(),
+        server.addr
+    )
+    .into_bytes();
+    // A masked text frame (RFC 6455 §5.3) right behind the request.
+    let ping = br#"{"type":"ping","req":7}"#;
+    let mask = [0x12, 0x34, 0x56, 0x78];
+    packet.extend([0x81, 0x80 | ping.len() as u8]);
+    packet.extend(mask);
+    packet.extend(ping.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    let mut stream = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+    stream.write_all(&packet).await.unwrap();
+
+    let mut received = Vec::new();
+    let pong = tokio::time::timeout(WAIT, async {
+        loop {
+            let mut buf = [0u8; 4096];
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed before the pong: {}", String::from_utf8_lossy(&received));
+            received.extend_from_slice(&buf[..n]);
+            let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            assert!(
+                received.starts_with(b"HTTP/1.1 101"),
+                "{}",
+                String::from_utf8_lossy(&received)
+            );
+            // Server frames are unmasked; every one here is a short text frame.
+            let mut frames = &received[end + 4..];
+            while frames.len() >= 2 {
+                let (len, head) = match frames[1] {
+                    126 if frames.len() >= 4 => (u16::from_be_bytes([frames[2], frames[3]]) as usize, 4),
+                    126 => break,
+                    len => (len as usize, 2),
+                };
+                if frames.len() < head + len {
+                    break;
+                }
+                let message: serde_json::Value = serde_json::from_slice(&frames[head..head + len]).unwrap();
+                if message["type"] == "pong" {
+                    return message;
+                }
+                frames = &frames[head + len..];
+            }
+        }
+    })
+    .await
+    .expect("no pong to the message sent with the handshake");
+    assert_eq!(pong["req"], 7);
+
+    assert_eq!(upgrade_status(&server.addr, "/no/such/socket").await, 404);
+    assert_eq!(upgrade_status(&server.addr, "/healthz").await, 200);
+}

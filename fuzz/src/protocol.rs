@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::table_side;
 
 pub fn check(data: &[u8]) {
-    // The sockets get text frames only, and actix-ws passes on a text frame only when it is
+    // The sockets get text frames only, and the connection passes on a text frame only when it is
     // valid UTF-8 (RFC 6455 §8.1): other bytes never reach the parser.
     let Ok(text) = std::str::from_utf8(data) else {
         return;

@@ -2,7 +2,7 @@
 //!
 //! Tables, wallets and sockets push frames here without awaiting anything; when a queue is
 //! full its reader is too slow and the connection is closed, so a stalled client can never
-//! grow server memory or slow a table's fan-out. Knows nothing of actix-ws.
+//! grow server memory or slow a table's fan-out. Knows nothing of the socket it feeds.
 
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;

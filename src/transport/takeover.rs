@@ -377,7 +377,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
 }
 
 /// A frame as the socket actors see it. A text frame whose payload is not UTF-8 is an
-/// `InvalidData` error, as actix-ws reports it; the frames after it still arrive.
+/// `InvalidData` error (the socket answers it like any bad message); the frames after it
+/// still arrive.
 fn message(frame: WsFrame) -> Result<ws::Message, ProtocolError> {
     Ok(match frame {
         WsFrame::Text(bytes) => ws::Message::Text(
