@@ -5,9 +5,10 @@
 //!
 //! Shutdown (SIGINT/SIGTERM), each step with a timeout: stop accepting connections → every
 //! table takes no new round and voids its running one, refunding every bet durably
-//! (`TABLE_STOP_TIMEOUT`) → close player sockets with 1001 → stop HTTP → the journal writer
-//! drains and syncs its queue → exit. After a crash, the next start voids and refunds a
-//! round that was still taking bets and deals on a round that was dealing.
+//! (`TABLE_STOP_TIMEOUT`) → close player sockets with 1001 and let the close frames go out
+//! (`SHUTDOWN_TIMEOUT_S`) → stop HTTP → the journal writer drains and syncs its queue → exit.
+//! After a crash, the next start voids and refunds a round that was still taking bets and
+//! deals on a round that was dealing.
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -305,6 +306,12 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             tracing::warn!("some tables did not finish voiding in time; recovery will finish them");
         }
         let _ = sessions_for_shutdown.send(CloseAll).await;
+        // Sockets write their close frames on tasks of their own, which the HTTP server's
+        // graceful stop does not wait for.
+        let deadline = Instant::now() + std::time::Duration::from_secs(SHUTDOWN_TIMEOUT_S);
+        while crate::transport::takeover::open_connections() > 0 && Instant::now() < deadline {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         handle.stop(true).await;
     });
     server.await?;

@@ -1,12 +1,13 @@
 //! WebSocket connections taken over from actix-http's HTTP/1 dispatcher after the handshake.
 //!
 //! The dispatcher keeps an 8 KiB read buffer and an 8 KiB write buffer for as long as its
-//! connection lives, and a WebSocket lives for the whole session: that was two thirds of a
-//! connected player's memory. actix-http's upgrade hook hands the socket over instead. The
-//! handshake still goes through the app (routing, extractors, token checks stay in the
-//! handlers); a handler that accepts leaves a [`Takeover`] in its 101 response, and
-//! [`Connection`] then moves bytes between the socket and the connection's queues with
-//! buffers that exist only while bytes are in flight.
+//! connection lives, and a WebSocket lives for the whole session: with the dispatcher's own
+//! state that was most of a connected player's memory. actix-http's upgrade hook hands the
+//! socket over instead. The handshake still goes through the app (routing, extractors, token
+//! checks stay in the handlers); a handler that accepts leaves a [`Takeover`] in its 101
+//! response. The dispatcher then ends, and [`Connection`], a task of its own, moves bytes
+//! between the socket and the connection's queues with buffers that exist only while bytes
+//! are in flight.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -17,7 +18,9 @@ use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{ready, Context, Poll, Waker};
+use std::time::Duration;
 
 use actix_codec::{AsyncRead, AsyncWrite, Decoder, Framed, FramedParts, ReadBuf};
 use actix_http::body::{BodySize, BoxBody, MessageBody};
@@ -26,6 +29,7 @@ use actix_http::ws::{self, Frame as WsFrame, HandshakeError, OpCode, Parser, Pro
 use actix_http::{Request, Response};
 use actix_service::{Service, ServiceFactory};
 use actix_web::dev::{AppConfig, ServiceResponse};
+use actix_web::rt::time::Sleep;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use bytes::{Buf, BytesMut};
 use bytestring::ByteString;
@@ -40,6 +44,8 @@ use crate::transport::socket::close_reason;
 const CHUNK_BYTES: usize = 16 * 1024;
 /// Bytes taken from the socket per read; on the stack, so an idle connection holds none.
 const READ_BYTES: usize = 4 * 1024;
+/// How long a client gets to close its side after the server's close frame.
+const LINGER: Duration = Duration::from_secs(1);
 /// Client messages waiting for the socket actor before the connection stops reading (and
 /// TCP pushes back on the client).
 const INBOUND_MAX: usize = 16;
@@ -162,7 +168,7 @@ where
 
 /// Writes the app's answer to a handshake; a 101 carrying a `Takeover` goes on as a
 /// WebSocket connection, anything else is written whole and the connection closed.
-async fn answer<T: AsyncRead + AsyncWrite + Unpin>(
+async fn answer<T: AsyncRead + AsyncWrite + Unpin + 'static>(
     response: Response<BoxBody>,
     mut framed: Framed<T, Codec>,
 ) -> io::Result<()> {
@@ -171,9 +177,10 @@ async fn answer<T: AsyncRead + AsyncWrite + Unpin>(
     match takeover {
         Some(takeover) => {
             send(&mut framed, Message::Item((head, BodySize::None))).await?;
-            // The dispatcher's write buffer (8 KiB) is dropped here, not kept for the session.
+            // The dispatcher's write buffer (8 KiB) is dropped here, and the dispatcher itself
+            // when this returns: the connection goes on as a task of its own.
             let FramedParts { io, read_buf, .. } = framed.into_parts();
-            Connection::new(io, read_buf, takeover).await;
+            actix_web::rt::spawn(Connection::new(io, read_buf, takeover));
         }
         None => {
             let body = actix_http::body::to_bytes(body).await.unwrap_or_default();
@@ -191,6 +198,15 @@ async fn send<T: AsyncRead + AsyncWrite + Unpin>(
 ) -> io::Result<()> {
     Pin::new(&mut *framed).write(message)?;
     poll_fn(|cx| Pin::new(&mut *framed).flush(cx)).await
+}
+
+/// Taken-over connections still open, over all workers. actix-server stops counting a
+/// connection once its handshake is answered, so shutdown waits on this for the close
+/// frames to go out.
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+
+pub fn open_connections() -> usize {
+    OPEN.load(Ordering::Acquire)
 }
 
 /// Client messages on their way from the connection to its socket actor.
@@ -243,10 +259,13 @@ struct Connection<T> {
     /// False once the socket actor is gone or the client broke the protocol: the actor's
     /// close is on its way.
     reading: bool,
+    /// Set when the close frame is out: how long the client gets to close its side.
+    linger: Option<Pin<Box<Sleep>>>,
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
     fn new(io: T, read: BytesMut, takeover: Takeover) -> Self {
+        OPEN.fetch_add(1, Ordering::AcqRel);
         Connection {
             io,
             outbound: takeover.outbound,
@@ -257,31 +276,51 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
             read,
             closing: false,
             reading: true,
+            linger: None,
         }
     }
 
-    /// Writes until the queue is empty or the socket is full. Ready when the connection is
-    /// over (its close frame is out, or the socket failed).
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    /// Writes until the queue is empty or the socket is full. Ready when writing is over:
+    /// `Ok` once the close frame is out and the write side shut, `Err` if the socket failed.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
             if self.pending.is_empty() {
                 self.pending = BytesMut::new();
                 if self.closing {
-                    let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
-                    return Poll::Ready(());
+                    return Pin::new(&mut self.io).poll_shutdown(cx);
                 }
                 self.encode_queued(cx);
                 if self.pending.is_empty() {
-                    return match Pin::new(&mut self.io).poll_flush(cx) {
-                        Poll::Ready(Err(_)) => Poll::Ready(()),
-                        _ => Poll::Pending,
+                    return match ready!(Pin::new(&mut self.io).poll_flush(cx)) {
+                        Ok(()) => Poll::Pending,
+                        Err(error) => Poll::Ready(Err(error)),
                     };
                 }
             }
-            match Pin::new(&mut self.io).poll_write(cx, &self.pending) {
-                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Poll::Ready(()),
-                Poll::Ready(Ok(written)) => self.pending.advance(written),
-                Poll::Pending => return Poll::Pending,
+            match ready!(Pin::new(&mut self.io).poll_write(cx, &self.pending)) {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(written) => self.pending.advance(written),
+                Err(error) => return Poll::Ready(Err(error)),
+            }
+        }
+    }
+
+    /// After the close frame: drops what the client still sends until it closes too, or the
+    /// linger time is up. Closing a socket with unread bytes in it sends a reset, which can
+    /// destroy the close frame before the client reads it.
+    fn poll_linger(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let linger = self
+            .linger
+            .get_or_insert_with(|| Box::pin(actix_web::rt::time::sleep(LINGER)));
+        if linger.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        loop {
+            let mut buf = [MaybeUninit::<u8>::uninit(); READ_BYTES];
+            let mut read = ReadBuf::uninit(&mut buf);
+            match ready!(Pin::new(&mut self.io).poll_read(cx, &mut read)) {
+                Ok(()) if !read.filled().is_empty() => continue,
+                _ => return Poll::Ready(()),
             }
         }
     }
@@ -393,14 +432,24 @@ fn message(frame: WsFrame) -> Result<ws::Message, ProtocolError> {
     })
 }
 
+impl<T> Drop for Connection<T> {
+    fn drop(&mut self) {
+        OPEN.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 impl<T: AsyncRead + AsyncWrite + Unpin> Future for Connection<T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if this.poll_write(cx).is_ready() || this.poll_read(cx).is_ready() {
-            return Poll::Ready(());
+        if this.linger.is_none() {
+            match this.poll_write(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => return Poll::Ready(()),
+                Poll::Pending => return this.poll_read(cx),
+            }
         }
-        Poll::Pending
+        this.poll_linger(cx)
     }
 }
