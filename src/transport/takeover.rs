@@ -159,7 +159,7 @@ where
                 Err(error) => error.error_response().into(),
             };
             if let Err(error) = answer(response, framed).await {
-                tracing::debug!(error = %error, "WebSocket connection ended with an I/O error");
+                tracing::debug!(error = %error, "could not answer a WebSocket handshake");
             }
             Ok(())
         })
