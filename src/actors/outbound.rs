@@ -66,7 +66,7 @@ pub struct Outbound {
     kill: Arc<Kill>,
 }
 
-/// The receiving half, read by the connection's response body (`transport::socket`).
+/// The receiving half, read by the connection that writes to the socket (`transport::takeover`).
 pub struct OutboundReceiver {
     queue: mpsc::Receiver<Frame>,
     kill: Arc<Kill>,

@@ -12,8 +12,8 @@ pub fn pong(req: Option<u64>) -> bytestring::ByteString {
     crate::actors::table::reply("pong", req, serde_json::json!({"ts": crate::actors::table::now_us()}))
 }
 
-/// Stops a socket actor once its connection's outbound side is gone (the response body was
-/// dropped: the connection ended).
+/// Stops a socket actor once its connection's outbound side is gone (the connection ended
+/// and dropped its receiver).
 pub fn stop_with_connection<A>(out: &Outbound, ctx: &mut Context<A>)
 where
     A: Actor<Context = Context<A>>,
