@@ -23,8 +23,8 @@ use std::task::{ready, Context, Poll, Waker};
 use std::time::Duration;
 
 use actix_codec::{AsyncRead, AsyncWrite, Decoder, Framed, FramedParts, ReadBuf};
-use actix_http::body::{BodySize, BoxBody, MessageBody};
-use actix_http::h1::{Codec, Message};
+use actix_http::body::{BoxBody, EitherBody, MessageBody};
+use actix_http::h1::{Codec, SendResponse};
 use actix_http::ws::{self, Frame as WsFrame, HandshakeError, OpCode, Parser, ProtocolError};
 use actix_http::{Request, Response};
 use actix_service::{Service, ServiceFactory};
@@ -169,35 +169,23 @@ where
 /// Writes the app's answer to a handshake; a 101 carrying a `Takeover` goes on as a
 /// WebSocket connection, anything else is written whole and the connection closed.
 async fn answer<T: AsyncRead + AsyncWrite + Unpin + 'static>(
-    response: Response<BoxBody>,
-    mut framed: Framed<T, Codec>,
-) -> io::Result<()> {
-    let (mut head, body) = response.into_parts();
-    let takeover = head.extensions_mut().remove::<Takeover>();
+    mut response: Response<BoxBody>,
+    framed: Framed<T, Codec>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let takeover = response.extensions_mut().remove::<Takeover>();
+    // EitherBody gives the body the error type SendResponse asks for.
+    let response = response.map_body(|_, body| EitherBody::new(body));
+    let mut framed = SendResponse::new(framed, response).await?;
     match takeover {
         Some(takeover) => {
-            send(&mut framed, Message::Item((head, BodySize::None))).await?;
             // The dispatcher's write buffer (8 KiB) is dropped here, and the dispatcher itself
             // when this returns: the connection goes on as a task of its own.
             let FramedParts { io, read_buf, .. } = framed.into_parts();
             actix_web::rt::spawn(Connection::new(io, read_buf, takeover));
         }
-        None => {
-            let body = actix_http::body::to_bytes(body).await.unwrap_or_default();
-            send(&mut framed, Message::Item((head, BodySize::Sized(body.len() as u64)))).await?;
-            send(&mut framed, Message::Chunk(Some(body))).await?;
-            poll_fn(|cx| Pin::new(framed.io_mut()).poll_shutdown(cx)).await?;
-        }
+        None => poll_fn(|cx| Pin::new(framed.io_mut()).poll_shutdown(cx)).await?,
     }
     Ok(())
-}
-
-async fn send<T: AsyncRead + AsyncWrite + Unpin>(
-    framed: &mut Framed<T, Codec>,
-    message: Message<(Response<()>, BodySize)>,
-) -> io::Result<()> {
-    Pin::new(&mut *framed).write(message)?;
-    poll_fn(|cx| Pin::new(&mut *framed).flush(cx)).await
 }
 
 /// Taken-over connections still open, over all workers. actix-server stops counting a
@@ -213,8 +201,6 @@ pub fn open_connections() -> usize {
 #[derive(Default)]
 struct Queue {
     messages: VecDeque<Result<ws::Message, ProtocolError>>,
-    /// The client is gone: nothing follows the queued messages.
-    ended: bool,
     actor: Option<Waker>,
     connection: Option<Waker>,
 }
@@ -226,6 +212,7 @@ impl Stream for Inbound {
     type Item = Result<ws::Message, ProtocolError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        // Once the connection is gone nothing follows the queued messages.
         let connection_gone = Rc::strong_count(&self.0) == 1;
         let mut queue = self.0.borrow_mut();
         if let Some(message) = queue.messages.pop_front() {
@@ -234,7 +221,7 @@ impl Stream for Inbound {
             }
             return Poll::Ready(Some(message));
         }
-        if queue.ended || connection_gone {
+        if connection_gone {
             return Poll::Ready(None);
         }
         queue.actor = Some(cx.waker().clone());
@@ -272,8 +259,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
             inbound: takeover.inbound,
             codec: ws::Codec::new().max_size(takeover.frame_bytes_max),
             pending: BytesMut::new(),
-            // Bytes the client sent right behind its handshake, if any.
-            read,
+            // Bytes the client sent right behind its handshake, if any; otherwise the
+            // dispatcher's empty 8 KiB read buffer is not kept.
+            read: if read.is_empty() { BytesMut::new() } else { read },
             closing: false,
             reading: true,
             linger: None,
@@ -316,10 +304,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
             return Poll::Ready(());
         }
         loop {
-            let mut buf = [MaybeUninit::<u8>::uninit(); READ_BYTES];
-            let mut read = ReadBuf::uninit(&mut buf);
-            match ready!(Pin::new(&mut self.io).poll_read(cx, &mut read)) {
-                Ok(()) if !read.filled().is_empty() => continue,
+            match ready!(self.poll_fill(cx)) {
+                Ok(read) if read > 0 => self.read.clear(),
                 _ => return Poll::Ready(()),
             }
         }
@@ -363,25 +349,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
                 self.inbound.borrow_mut().connection = Some(cx.waker().clone());
                 return Poll::Pending;
             }
-            let mut buf = [MaybeUninit::<u8>::uninit(); READ_BYTES];
-            let mut read = ReadBuf::uninit(&mut buf);
-            match Pin::new(&mut self.io).poll_read(cx, &mut read) {
-                Poll::Ready(Ok(())) if read.filled().is_empty() => {
-                    self.end(None);
-                    return Poll::Ready(());
-                }
-                Poll::Ready(Ok(())) => self.read.extend_from_slice(read.filled()),
-                Poll::Ready(Err(error)) => {
-                    self.end(Some(ProtocolError::Io(error)));
-                    return Poll::Ready(());
-                }
-                Poll::Pending => return Poll::Pending,
+            // A client that closed and one whose socket failed are gone alike: the actor's
+            // stream ends when the connection is dropped.
+            match ready!(self.poll_fill(cx)) {
+                Ok(0) | Err(_) => return Poll::Ready(()),
+                Ok(_) => {}
             }
         }
     }
 
     /// Moves the whole frames read so far to the actor's queue, as far as it has room.
     fn hand_over(&mut self) {
+        if self.read.is_empty() {
+            return;
+        }
         let mut queue = self.inbound.borrow_mut();
         let before = queue.messages.len();
         while self.reading && queue.messages.len() < INBOUND_MAX {
@@ -405,13 +386,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
         }
     }
 
-    fn end(&mut self, error: Option<ProtocolError>) {
-        let mut queue = self.inbound.borrow_mut();
-        queue.messages.extend(error.map(Err));
-        queue.ended = true;
-        if let Some(actor) = queue.actor.take() {
-            actor.wake();
-        }
+    /// Reads what the socket has into `read`: how many bytes, 0 once the client closed.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let mut buf = [MaybeUninit::<u8>::uninit(); READ_BYTES];
+        let mut read = ReadBuf::uninit(&mut buf);
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut read))?;
+        self.read.extend_from_slice(read.filled());
+        Poll::Ready(Ok(read.filled().len()))
     }
 }
 
@@ -435,6 +416,10 @@ fn message(frame: WsFrame) -> Result<ws::Message, ProtocolError> {
 impl<T> Drop for Connection<T> {
     fn drop(&mut self) {
         OPEN.fetch_sub(1, Ordering::AcqRel);
+        // The actor's stream ends once it sees the connection gone.
+        if let Some(actor) = self.inbound.borrow_mut().actor.take() {
+            actor.wake();
+        }
     }
 }
 
