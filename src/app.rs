@@ -4,9 +4,10 @@
 //! start lobby, bank, sessions and tables → bind HTTP.
 //!
 //! Shutdown (SIGINT/SIGTERM), each step with a timeout: stop accepting connections → every
-//! table takes no new round and voids its running one, refunding every bet durably
-//! (`TABLE_STOP_TIMEOUT`) → close player sockets with 1001 and let the close frames go out
-//! (`SHUTDOWN_TIMEOUT_S`) → stop HTTP → the journal writer drains and syncs its queue → exit.
+//! table takes no new round and voids its running one, refunding every bet durably, then
+//! closes its dealer consoles with 1001 (`TABLE_STOP_TIMEOUT`) → close player sockets with
+//! 1001 and let the close frames go out (`SHUTDOWN_TIMEOUT_S`) → stop HTTP → the journal
+//! writer drains and syncs its queue → exit.
 //! After a crash, the next start voids and refunds a round that was still taking bets and
 //! deals on a round that was dealing.
 

@@ -139,3 +139,23 @@ async fn void_refunds_everyone_and_dealer_keys_open_only_their_tables() {
     assert_eq!(record["status"], "void", "{record}");
     server.assert_conserved().await;
 }
+
+/// Goal: a graceful stop (SIGTERM) tells a connected dealer console that its round is void
+/// and to come back later (close 1001), as it tells players.
+#[tokio::test]
+async fn sigterm_voids_the_round_and_closes_the_console_with_1001() {
+    let mut server = Server::start(&[("live", console_table("live", "baccarat"))], "");
+    let mut console = dealer(&server, "live", DEALER_KEY).await;
+    let round = command(&mut console, json!({"type": "open_round"})).await["round_id"]
+        .as_u64()
+        .unwrap();
+
+    let stopping = std::thread::spawn(move || server.terminate());
+    let void = console
+        .until("round_void", |m| m["type"] == "round_void" || m["type"] == "closed")
+        .await;
+    assert_eq!(void["round_id"], json!(round), "{void}");
+    while console.next().await.is_some() {}
+    assert_eq!(console.close_code, Some(1001), "the console is told to reconnect later");
+    assert!(stopping.join().unwrap(), "the server exits with status 0 after SIGTERM");
+}

@@ -18,7 +18,7 @@ use crate::actors::messages::{
     Act, Caller, ClientSeed, CommandError, Credit, DealerAction, DealerCommand, Debit, GetBalances, GetWallet, Join,
     Leave, PlaceBet, TableStatus,
 };
-use crate::actors::outbound::{ConnId, Outbound};
+use crate::actors::outbound::{close_code, ConnId, Outbound};
 use crate::actors::wallet::{BankActor, WalletActor, WalletError};
 use crate::config::{DealerMode, Limits, TableConfig};
 use crate::domain::cards::{Card, Composition};
@@ -1250,8 +1250,8 @@ impl TableActor {
     /// After settlement or void: reveal a finished shoe, then start the next round.
     fn end_round(&mut self, ctx: &mut Context<Self>) {
         self.live = None;
-        for waiter in self.stopping.drain(..) {
-            let _ = waiter.send(());
+        if !self.stopping.is_empty() {
+            self.stopped_for_shutdown();
         }
         let shoe_done = self.config.game == Game::Roulette
             || self
@@ -1654,17 +1654,28 @@ impl Handler<Shutdown> for TableActor {
     fn handle(&mut self, Shutdown(done): Shutdown, ctx: &mut Self::Context) {
         self.paused = true;
         self.timer.cancel(ctx);
+        self.stopping.push(done);
         match &self.live {
-            None => {
-                let _ = done.send(());
-            }
+            None => self.stopped_for_shutdown(),
             Some(live) => {
-                let settling = live.settling;
-                self.stopping.push(done);
-                if !settling {
+                if !live.settling {
                     self.void_round(ctx, "server shutting down".into(), None);
                 }
             }
+        }
+    }
+}
+
+impl TableActor {
+    /// No round is left to finish: dealer consoles are told to come back later (after the
+    /// frames already queued for them, the void included), and the shutdown goes on. Players
+    /// are closed by the sessions actor, which knows every player connection.
+    fn stopped_for_shutdown(&mut self) {
+        for out in self.dealers.values() {
+            out.close(close_code::GOING_AWAY);
+        }
+        for waiter in self.stopping.drain(..) {
+            let _ = waiter.send(());
         }
     }
 }
