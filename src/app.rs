@@ -11,7 +11,6 @@
 //! After a crash, the next start voids and refunds a round that was still taking bets and
 //! deals on a round that was dealing.
 
-use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,6 +28,7 @@ use crate::config::{load_tables, Config, TableConfig, TlsFiles};
 use crate::journal::records::{self, RoundRecord, RoundStatus};
 use crate::journal::replay::{plan_repairs, replay_ledger, Replayed};
 use crate::journal::{journal_dir, Batch, Journal, Tree};
+use crate::transport::admission::{self, Admission};
 use crate::transport::auth::OperatorAuth;
 use crate::transport::takeover::Upgrade;
 use crate::transport::{routes, AppState};
@@ -143,7 +143,7 @@ macro_rules! http_service {
 }
 
 /// The listening socket (address reuse, as actix-web's own bind does).
-fn listener(addr: std::net::SocketAddr) -> std::io::Result<std::net::TcpListener> {
+fn listen_on(addr: std::net::SocketAddr) -> std::io::Result<std::net::TcpListener> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
@@ -199,6 +199,7 @@ fn tls_config(files: &TlsFiles) -> Result<rustls::ServerConfig, Box<dyn std::err
 /// # Errors
 /// Start-up failures: journal, tables, or binding the listen address.
 pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let config = config.ready()?;
     let metrics = crate::telemetry::init_metrics();
     let tables = load_tables(&config.tables_dir)?;
     let Recovered {
@@ -253,8 +254,11 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         bank,
         sessions,
         metrics,
-        connections: Arc::new(AtomicUsize::new(0)),
+        admission: Admission::new(&config.limits),
     };
+    forget_on_timers(&state);
+    let admission = state.admission.clone();
+    let metrics_state = state.clone();
     let write_timeout = std::time::Duration::from_millis(config.limits.write_timeout_ms);
     let make_app = move || {
         App::new()
@@ -265,11 +269,25 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             .default_service(web::to(routes::not_found))
             .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, routes::method_not_allowed))
     };
-    let listener = listener(config.listen)?;
+    let listener = listen_on(config.listen)?;
     let addr = listener.local_addr()?;
     let server = actix_server::Server::build()
         .shutdown_timeout(SHUTDOWN_TIMEOUT_S)
         .disable_signals();
+    let server = match config.metrics_listen {
+        Some(metrics_addr) => {
+            let metrics_listener = listen_on(metrics_addr)?;
+            let bound = metrics_listener.local_addr()?;
+            tracing::info!(addr = %bound, "metrics listening");
+            server.listen("croupier-metrics", metrics_listener, move || {
+                let state = metrics_state.clone();
+                actix_http::HttpService::build()
+                    .finish(actix_service::map_config(metrics_only(state), |_| AppConfig::default()))
+                    .tcp()
+            })?
+        }
+        None => server,
+    };
     let (server, scheme) = match &config.tls {
         Some(files) => {
             let tls = tls_config(files)?;
@@ -310,7 +328,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         // Sockets write their close frames on tasks of their own, which the HTTP server's
         // graceful stop does not wait for.
         let deadline = Instant::now() + std::time::Duration::from_secs(SHUTDOWN_TIMEOUT_S);
-        while crate::transport::takeover::open_connections() > 0 && Instant::now() < deadline {
+        while admission.open_connections() > 0 && Instant::now() < deadline {
             actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         handle.stop(true).await;
@@ -319,6 +337,48 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!("HTTP server stopped; flushing the journal");
     drop(journal);
     Ok(())
+}
+
+/// The app of the metrics listener: `/metrics` without authentication, nothing else.
+fn metrics_only(
+    state: AppState,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .service(web::resource("/metrics").route(web::get().to(|state: web::Data<AppState>| async move {
+            routes::metrics_text(&state)
+        })))
+        .default_service(web::to(routes::not_found))
+}
+
+/// What the limits remember is forgotten on timers, never on a request's path: idle
+/// per-address rates, and operator nonces too old to pass the signature window.
+fn forget_on_timers(state: &AppState) {
+    let admission = state.admission.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = tokio::time::interval(admission::PRUNE_INTERVAL);
+        loop {
+            every.tick().await;
+            admission.prune();
+        }
+    });
+    let auth = state.auth.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = tokio::time::interval(auth.rotation_interval());
+        every.tick().await;
+        loop {
+            every.tick().await;
+            auth.rotate();
+        }
+    });
 }
 
 async fn wait_for_signal() {

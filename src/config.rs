@@ -12,6 +12,14 @@ use crate::domain::ids::TableId;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::round::Game;
 
+/// The operator key the README documents for the sandbox; never accepted with sandbox off.
+pub const SANDBOX_OPERATOR_KEY_ID: &str = "sandbox";
+pub const SANDBOX_OPERATOR_SECRET: &str = "sandbox-secret";
+/// The dealer key the README documents for the sandbox; never accepted with sandbox off.
+pub const SANDBOX_DEALER_KEY: &str = "dealer-secret";
+/// Shortest operator secret or dealer key accepted with sandbox off: 256 bits.
+pub const SECRET_BYTES_MIN: usize = 32;
+
 /// An operator's API key: requests are HMAC-signed with `secret` and name `key_id`.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,6 +76,22 @@ pub struct Limits {
     pub session_idle_ms: u64,
     /// Table events kept per table for resuming clients; older resumes get a snapshot.
     pub history_events_max: u64,
+    /// Sockets that have not authenticated yet (dealer consoles before their `auth`), on
+    /// the whole server and from one client address; past either the upgrade is refused
+    /// with 503 `busy` or 429 `too_many_connections`.
+    pub unauthenticated_max: usize,
+    pub unauthenticated_per_address_max: usize,
+    /// Failed dealer authentications one address may make per minute (burst: the same
+    /// number); past it its dealer upgrades are refused with 429 `rate_limited`.
+    pub dealer_auth_failures_per_minute: u32,
+    /// Once a socket is closing (its close frame queued, or it was found too slow), the
+    /// longest it may take to be gone, whatever the peer does: then it is dropped.
+    pub closing_timeout_ms: u64,
+    /// Sandbox only: unsigned launches (`POST /v1/sandbox/launch`) per client address per
+    /// minute, and new players that launches may create per minute on the whole server
+    /// (each gets a welcome credit written to the journal); past either: 429 `rate_limited`.
+    pub sandbox_launches_per_minute: u32,
+    pub sandbox_new_players_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -90,7 +114,43 @@ impl Default for Limits {
             mailbox_max: 4096,
             session_idle_ms: 30 * 60 * 1000,
             history_events_max: 100_000,
+            unauthenticated_max: 1024,
+            unauthenticated_per_address_max: 16,
+            dealer_auth_failures_per_minute: 10,
+            closing_timeout_ms: 5_000,
+            sandbox_launches_per_minute: 30,
+            sandbox_new_players_per_minute: 600,
         }
+    }
+}
+
+impl Limits {
+    /// # Errors
+    /// A sentence naming the first impossible setting.
+    fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("frame_bytes_max", self.frame_bytes_max as u64),
+            ("socket_queue_max", self.socket_queue_max as u64),
+            ("messages_per_s", self.messages_per_s as u64),
+            ("messages_burst", self.messages_burst as u64),
+            ("connections_max", self.connections_max as u64),
+            ("heartbeat_ms", self.heartbeat_ms),
+            ("journal_queue_max", self.journal_queue_max as u64),
+            ("mailbox_max", self.mailbox_max as u64),
+            ("unauthenticated_max", self.unauthenticated_max as u64),
+            ("unauthenticated_per_address_max", self.unauthenticated_per_address_max as u64),
+            ("dealer_auth_failures_per_minute", self.dealer_auth_failures_per_minute as u64),
+            ("closing_timeout_ms", self.closing_timeout_ms),
+            ("sandbox_launches_per_minute", self.sandbox_launches_per_minute as u64),
+            ("sandbox_new_players_per_minute", self.sandbox_new_players_per_minute as u64),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(format!("limits.{name} must be above 0"));
+        }
+        if self.heartbeat_ms >= self.idle_timeout_ms {
+            return Err("limits.heartbeat_ms must be below limits.idle_timeout_ms".into());
+        }
+        Ok(())
     }
 }
 
@@ -104,8 +164,18 @@ pub struct Config {
     pub web_dir: PathBuf,
     /// Sandbox mode: mock credits via `POST /v1/sandbox/deposit`. Off in production.
     pub sandbox: bool,
+    /// Operator API keys. Empty in a sandbox means the documented sandbox key; production
+    /// needs at least one, with a secret of its own (see [`Config::ready`]).
     pub operators: Vec<OperatorKey>,
+    /// Dealer console keys. Empty in a sandbox means the documented sandbox key; empty in
+    /// production means no console can attach.
     pub dealers: Vec<DealerKey>,
+    /// Where `/metrics` is served without authentication (for a Prometheus scraper on a
+    /// private network). On `listen`, `/metrics` always needs an operator signature.
+    pub metrics_listen: Option<SocketAddr>,
+    /// The `frame-ancestors` of the client pages' Content-Security-Policy: which sites may
+    /// show the player client and dealer console in a frame.
+    pub frame_ancestors: String,
     /// Operator request timestamps further than this from the server clock are refused.
     pub signature_window_s: u64,
     /// Multiplies every table's pacing (bet window, card interval, pauses); 0 deals instantly.
@@ -133,14 +203,10 @@ impl Default for Config {
             tables_dir: PathBuf::from("tables"),
             web_dir: PathBuf::from("web"),
             sandbox: true,
-            operators: vec![OperatorKey {
-                key_id: "sandbox".into(),
-                secret: "sandbox-secret".into(),
-            }],
-            dealers: vec![DealerKey {
-                key: "dealer-secret".into(),
-                tables: Vec::new(),
-            }],
+            operators: Vec::new(),
+            dealers: Vec::new(),
+            metrics_listen: None,
+            frame_ancestors: "'self'".into(),
             signature_window_s: 30,
             pacing_scale: 1.0,
             cache_capacity_bytes: 256 * 1024 * 1024,
@@ -190,6 +256,71 @@ impl Config {
                 tables: Vec::new(),
             }];
         }
+    }
+
+    /// The config the server runs with: in a sandbox, the documented keys where none are
+    /// set; then every setting checked.
+    ///
+    /// # Errors
+    /// A sentence naming the setting to fix: with sandbox off, a missing operator key, or
+    /// any operator secret or dealer key that is a documented sandbox key or shorter than
+    /// [`SECRET_BYTES_MIN`]; impossible limits anywhere.
+    pub fn ready(mut self) -> Result<Config, String> {
+        if self.sandbox {
+            if self.operators.is_empty() {
+                self.operators = vec![OperatorKey {
+                    key_id: SANDBOX_OPERATOR_KEY_ID.into(),
+                    secret: SANDBOX_OPERATOR_SECRET.into(),
+                }];
+            }
+            if self.dealers.is_empty() {
+                self.dealers = vec![DealerKey {
+                    key: SANDBOX_DEALER_KEY.into(),
+                    tables: Vec::new(),
+                }];
+            }
+        } else {
+            self.check_production_secrets()?;
+        }
+        for (index, operator) in self.operators.iter().enumerate() {
+            if operator.key_id.is_empty() || operator.secret.is_empty() {
+                return Err(format!("operators[{index}]: key_id and secret must not be empty"));
+            }
+            if self.operators[..index].iter().any(|o| o.key_id == operator.key_id) {
+                return Err(format!("operators: key_id {:?} appears twice", operator.key_id));
+            }
+        }
+        if self.frame_ancestors.is_empty() || self.frame_ancestors.contains([';', ',', '\r', '\n']) {
+            return Err("frame_ancestors: one or more CSP sources separated by spaces, like 'self' https://casino.example".into());
+        }
+        self.limits.validate()?;
+        Ok(self)
+    }
+
+    fn check_production_secrets(&self) -> Result<(), String> {
+        const FIX: &str = "set a secret of its own, at least 32 random bytes (`openssl rand -hex 32`)";
+        if self.operators.is_empty() {
+            return Err(format!(
+                "sandbox = false needs an operator key: add [[operators]] key_id and secret ({FIX}), or set CROUPIER_OPERATOR_KEY_ID and CROUPIER_OPERATOR_SECRET"
+            ));
+        }
+        let documented = [SANDBOX_OPERATOR_SECRET, SANDBOX_DEALER_KEY];
+        for operator in &self.operators {
+            if documented.contains(&operator.secret.as_str()) || operator.secret.len() < SECRET_BYTES_MIN {
+                return Err(format!(
+                    "sandbox = false, but the secret of operator key {:?} is a documented sandbox secret or shorter than {SECRET_BYTES_MIN} bytes: in [[operators]] (or CROUPIER_OPERATOR_SECRET) {FIX}",
+                    operator.key_id
+                ));
+            }
+        }
+        for (index, dealer) in self.dealers.iter().enumerate() {
+            if documented.contains(&dealer.key.as_str()) || dealer.key.len() < SECRET_BYTES_MIN {
+                return Err(format!(
+                    "sandbox = false, but dealers[{index}].key is a documented sandbox key or shorter than {SECRET_BYTES_MIN} bytes: in [[dealers]] (or CROUPIER_DEALER_KEY) {FIX}"
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// A config for tests: loopback port 0, instant pacing, the given data dir.

@@ -16,6 +16,12 @@ pub const JOURNAL_FLUSH_SECONDS: &str = "croupier_journal_flush_seconds";
 pub const JOURNAL_GROUP_BATCHES: &str = "croupier_journal_group_batches";
 pub const EVENTS_PUSHED: &str = "croupier_events_pushed_total";
 pub const SOCKETS_TOO_SLOW: &str = "croupier_sockets_too_slow_total";
+pub const AUTH_FAILURES: &str = "croupier_auth_failures_total";
+
+/// Authentication failures logged per second at most: a flood of forged requests must not
+/// flood the log. Every failure is counted in `AUTH_FAILURES`; the next line logged says
+/// how many were left out.
+const AUTH_FAILURE_LINES_PER_S: u64 = 5;
 
 /// Starts the tracing subscriber (`RUST_LOG` filters, default `info`).
 pub fn init_logging() {
@@ -72,6 +78,27 @@ pub fn round_finished(game: &'static str, round: Duration, settlement: Duration)
 
 pub fn events_pushed(count: usize) {
     metrics::counter!(EVENTS_PUSHED).increment(count as u64);
+}
+
+/// Counts a failed authentication (`kind`: `operator` or `dealer`). Returns whether to log
+/// it, with how many failures went unlogged before it.
+pub fn auth_failed(kind: &'static str) -> Option<u64> {
+    /// (unix second, lines logged in it, failures left out since the last line)
+    static LINES: std::sync::Mutex<(u64, u64, u64)> = std::sync::Mutex::new((0, 0, 0));
+    metrics::counter!(AUTH_FAILURES, "kind" => kind).increment(1);
+    let second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut lines = LINES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if lines.0 != second {
+        *lines = (second, 0, lines.2);
+    }
+    if lines.1 >= AUTH_FAILURE_LINES_PER_S {
+        lines.2 += 1;
+        return None;
+    }
+    lines.1 += 1;
+    Some(std::mem::take(&mut lines.2))
 }
 
 pub fn socket_too_slow() {

@@ -4,7 +4,7 @@
 //! full its reader is too slow and the connection is closed, so a stalled client can never
 //! grow server memory or slow a table's fan-out. Knows nothing of the socket it feeds.
 
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -17,7 +17,9 @@ use tokio::sync::mpsc;
 pub mod close_code {
     /// Server shutting down: reconnect later.
     pub const GOING_AWAY: u16 = 1001;
-    /// Protocol violation (bad frames, repeated abuse): do not retry the same thing.
+    /// A frame the WebSocket protocol forbids (reserved bits, unmasked, bad opcode).
+    pub const PROTOCOL: u16 = 1002;
+    /// Policy violation (failed authentication, repeated abuse): do not retry the same thing.
     pub const POLICY: u16 = 1008;
     /// A frame over the size limit.
     pub const TOO_BIG: u16 = 1009;
@@ -46,15 +48,45 @@ pub fn next_conn_id() -> ConnId {
     NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed)
 }
 
+/// How a connection closes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Close {
+    /// The server closes with one of its `close_code`s.
+    Ours(u16),
+    /// The client closed: its close frame is answered with its own code (none if it sent none).
+    Echo(Option<u16>),
+}
+
+/// Marks an encoded `Close::Echo` (codes fit in 16 bits).
+const ECHO: u32 = 1 << 16;
+
+impl Close {
+    fn encode(self) -> u32 {
+        match self {
+            Close::Ours(code) => code as u32,
+            Close::Echo(code) => ECHO | code.unwrap_or(0) as u32,
+        }
+    }
+
+    fn decode(raw: u32) -> Option<Close> {
+        match raw {
+            0 => None,
+            ECHO => Some(Close::Echo(None)),
+            raw if raw & ECHO != 0 => Some(Close::Echo(Some(raw as u16))),
+            raw => Some(Close::Ours(raw as u16)),
+        }
+    }
+}
+
 struct Kill {
-    /// The close code asked for; 0 while the connection is not closing.
-    code: AtomicU16,
+    /// The close asked for (`Close::encode`); 0 while the connection is not closing.
+    close: AtomicU32,
     waker: AtomicWaker,
 }
 
 impl Kill {
-    fn code(&self) -> Option<u16> {
-        Some(self.code.load(Ordering::Acquire)).filter(|&code| code != 0)
+    fn close(&self) -> Option<Close> {
+        Close::decode(self.close.load(Ordering::Acquire))
     }
 }
 
@@ -83,7 +115,7 @@ pub enum Frame {
 /// What the writer must do next.
 pub enum Next {
     Send(Frame),
-    Close(u16),
+    Close(Close),
 }
 
 impl Outbound {
@@ -91,7 +123,7 @@ impl Outbound {
     pub fn channel(capacity: usize) -> (Outbound, OutboundReceiver) {
         let (queue, receiver) = mpsc::channel(capacity.max(1));
         let kill = Arc::new(Kill {
-            code: AtomicU16::new(0),
+            close: AtomicU32::new(0),
             waker: AtomicWaker::new(),
         });
         (
@@ -119,7 +151,7 @@ impl Outbound {
     }
 
     fn push(&self, frame: Frame) -> bool {
-        if self.kill.code().is_some() {
+        if self.kill.close().is_some() {
             return false;
         }
         match self.queue.try_send(frame) {
@@ -133,12 +165,21 @@ impl Outbound {
         }
     }
 
-    /// Asks the writer to close the connection with `code` (first code wins).
+    /// Asks the writer to close the connection with `code` (the first close asked for wins).
     pub fn close(&self, code: u16) {
+        self.close_with(Close::Ours(code));
+    }
+
+    /// Answers the client's close frame with its own code.
+    pub fn answer_close(&self, code: Option<u16>) {
+        self.close_with(Close::Echo(code));
+    }
+
+    fn close_with(&self, close: Close) {
         let first = self
             .kill
-            .code
-            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
+            .close
+            .compare_exchange(0, close.encode(), Ordering::AcqRel, Ordering::Acquire);
         if first.is_ok() {
             self.kill.waker.wake();
         }
@@ -150,7 +191,7 @@ impl Outbound {
     }
 
     pub fn is_open(&self) -> bool {
-        self.kill.code().is_none() && !self.queue.is_closed()
+        self.kill.close().is_none() && !self.queue.is_closed()
     }
 }
 
@@ -159,19 +200,24 @@ impl OutboundReceiver {
     /// Frames queued before a close still go out (so a client reads the error that explains
     /// it), except when closing for being too slow: that queue is the problem.
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Next>> {
-        self.kill.waker.register(cx.waker());
-        if let Some(code) = self.kill.code() {
-            return Poll::Ready(Some(self.drain_or_close(code)));
+        if let Some(close) = self.poll_close(cx) {
+            return Poll::Ready(Some(self.drain_or_close(close)));
         }
         self.queue.poll_recv(cx).map(|frame| frame.map(Next::Send))
     }
 
-    fn drain_or_close(&mut self, code: u16) -> Next {
-        if code != close_code::TOO_SLOW {
+    /// The close asked for, if any; wakes the task when one is asked for later.
+    pub fn poll_close(&mut self, cx: &mut Context<'_>) -> Option<Close> {
+        self.kill.waker.register(cx.waker());
+        self.kill.close()
+    }
+
+    fn drain_or_close(&mut self, close: Close) -> Next {
+        if close != Close::Ours(close_code::TOO_SLOW) {
             if let Ok(frame) = self.queue.try_recv() {
                 return Next::Send(frame);
             }
         }
-        Next::Close(code)
+        Next::Close(close)
     }
 }

@@ -180,6 +180,9 @@ impl Handler<CreateSession> for SessionsActor {
 #[rtype(result = "Result<Opened, &'static str>")]
 pub struct OpenSocket {
     pub token: String,
+    /// The token came in a URL: a launch token is taken, a resume token is refused
+    /// (`token_in_url`) without being spent.
+    pub launch_only: bool,
     pub out: Outbound,
 }
 
@@ -195,6 +198,9 @@ impl Handler<OpenSocket> for SessionsActor {
 
     fn handle(&mut self, msg: OpenSocket, _: &mut Self::Context) -> Self::Result {
         let presented = digest(&msg.token);
+        if msg.launch_only && !self.launch.contains_key(&presented) && self.resume.contains_key(&presented) {
+            return Err("token_in_url");
+        }
         let now = Instant::now();
         // Refused before the token is spent: the player can close a socket and retry.
         let peeked = self

@@ -3,17 +3,23 @@
 //! Signed string: `timestamp "\n" nonce "\n" METHOD "\n" path_and_query "\n" body`.
 //! Headers: `X-Croupier-Key`, `X-Croupier-Timestamp`, `X-Croupier-Nonce`, `X-Croupier-Signature`.
 //! Secrets never reach a log; failures say which check failed, not the secret or signature.
+//! The client is told only that its request is not authenticated, whichever check failed.
+//!
+//! Replayed nonces are caught by remembering every nonce of a key for two rotations of its
+//! store; a timer rotates the stores (`OperatorAuth::rotate`), so no request sweeps them.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::config::OperatorKey;
 
-/// Nonces remembered at most; past it new requests are refused until old ones expire.
-const NONCES_MAX: usize = 1_000_000;
+/// Nonces remembered per operator key; past it that key's requests are refused (`Busy`)
+/// until a rotation forgets old ones. Other keys are unaffected.
+const NONCES_PER_KEY_MAX: usize = 500_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
@@ -44,16 +50,24 @@ pub struct Signed<'a> {
 }
 
 pub struct OperatorAuth {
-    keys: Vec<OperatorKey>,
+    /// Each key with the nonces its requests used.
+    keys: Vec<(OperatorKey, Mutex<Nonces>)>,
     window_s: u64,
-    /// nonce → unix second after which it may be forgotten.
-    nonces: Mutex<HashMap<String, u64>>,
+}
+
+/// The nonces one key used since the last rotation and in the one before. A nonce must be
+/// remembered while its timestamp can pass the window check: at most two windows after it
+/// arrives (its timestamp may be a window ahead of the clock). Rotating every
+/// `2 × window + 1` s keeps each nonce at least that long.
+#[derive(Default)]
+struct Nonces {
+    current: HashSet<String>,
+    previous: HashSet<String>,
 }
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Hex HMAC-SHA256 of the canonical string (clients and tests sign with this).
-pub fn sign(secret: &str, timestamp: &str, nonce: &str, method: &str, path_and_query: &str, body: &[u8]) -> String {
+fn mac(secret: &str, timestamp: &str, nonce: &str, method: &str, path_and_query: &str, body: &[u8]) -> HmacSha256 {
     let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     for part in [
         timestamp.as_bytes(),
@@ -68,15 +82,41 @@ pub fn sign(secret: &str, timestamp: &str, nonce: &str, method: &str, path_and_q
         mac.update(part);
     }
     mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
+    mac
+}
+
+/// Hex HMAC-SHA256 of the canonical string (clients and tests sign with this).
+pub fn sign(secret: &str, timestamp: &str, nonce: &str, method: &str, path_and_query: &str, body: &[u8]) -> String {
+    hex::encode(mac(secret, timestamp, nonce, method, path_and_query, body).finalize().into_bytes())
+}
+
+fn lock(nonces: &Mutex<Nonces>) -> MutexGuard<'_, Nonces> {
+    nonces.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl OperatorAuth {
     pub fn new(keys: Vec<OperatorKey>, window_s: u64) -> OperatorAuth {
         OperatorAuth {
-            keys,
+            keys: keys.into_iter().map(|key| (key, Mutex::default())).collect(),
             window_s,
-            nonces: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// How often [`OperatorAuth::rotate`] must run.
+    pub fn rotation_interval(&self) -> Duration {
+        Duration::from_secs(2 * self.window_s + 1)
+    }
+
+    /// Forgets the nonces of the rotation before last. The forgotten set is freed after the
+    /// lock is released.
+    pub fn rotate(&self) {
+        for (_, nonces) in &self.keys {
+            let forgotten = {
+                let mut nonces = lock(nonces);
+                let current = std::mem::take(&mut nonces.current);
+                std::mem::replace(&mut nonces.previous, current)
+            };
+            drop(forgotten);
         }
     }
 
@@ -89,10 +129,10 @@ impl OperatorAuth {
         let timestamp = request.timestamp.ok_or(AuthError::Missing("X-Croupier-Timestamp"))?;
         let nonce = request.nonce.ok_or(AuthError::Missing("X-Croupier-Nonce"))?;
         let signature = request.signature.ok_or(AuthError::Missing("X-Croupier-Signature"))?;
-        let key = self
+        let (key, nonces) = self
             .keys
             .iter()
-            .find(|k| k.key_id == key_id)
+            .find(|(k, _)| k.key_id == key_id)
             .ok_or(AuthError::UnknownKey)?;
         let ts: u64 = timestamp.parse().map_err(|_| AuthError::Stale)?;
         if ts.abs_diff(now_s) > self.window_s {
@@ -105,36 +145,27 @@ impl OperatorAuth {
         if !nonce_ok {
             return Err(AuthError::BadNonce);
         }
-        let expected = sign(
+        let presented = hex::decode(signature).map_err(|_| AuthError::BadSignature)?;
+        mac(
             &key.secret,
             timestamp,
             nonce,
             request.method,
             request.path_and_query,
             request.body,
-        );
-        let presented = hex::decode(signature).map_err(|_| AuthError::BadSignature)?;
-        if !constant_time_eq(&hex::decode(expected).unwrap_or_default(), &presented) {
-            return Err(AuthError::BadSignature);
-        }
-        let mut nonces = self.nonces.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if nonces.len() >= NONCES_MAX {
-            nonces.retain(|_, forget_after| *forget_after >= now_s);
-            if nonces.len() >= NONCES_MAX {
-                return Err(AuthError::Busy);
-            }
-        }
-        // Remembered until its timestamp can no longer pass the window check.
-        let forget_after = ts.saturating_add(self.window_s).saturating_add(1);
-        if nonces.insert(format!("{key_id}\n{nonce}"), forget_after).is_some() {
+        )
+        .verify_slice(&presented)
+        .map_err(|_| AuthError::BadSignature)?;
+        let mut nonces = lock(nonces);
+        if nonces.current.contains(nonce) || nonces.previous.contains(nonce) {
             return Err(AuthError::Replay);
         }
+        if nonces.current.len() + nonces.previous.len() >= NONCES_PER_KEY_MAX {
+            return Err(AuthError::Busy);
+        }
+        nonces.current.insert(nonce.to_owned());
         Ok(key_id.to_owned())
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -185,5 +216,17 @@ mod tests {
             auth.verify(&request(&sig2, "short", "1000"), 1000),
             Err(AuthError::BadNonce)
         );
+    }
+
+    #[test]
+    fn a_nonce_is_refused_until_two_rotations_have_passed() {
+        let auth = auth();
+        let nonce = "abcdefghijklmnop";
+        let sig = sign("s", "1000", nonce, "POST", "/v1/x", b"{}");
+        assert!(auth.verify(&request(&sig, nonce, "1000"), 1000).is_ok());
+        auth.rotate();
+        assert_eq!(auth.verify(&request(&sig, nonce, "1000"), 1000), Err(AuthError::Replay));
+        auth.rotate();
+        assert!(auth.verify(&request(&sig, nonce, "1000"), 1000).is_ok());
     }
 }

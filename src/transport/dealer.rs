@@ -1,17 +1,26 @@
 //! `DealerSocket`: a dealer console connection to one table. The first frame must be
 //! `auth` with a dealer key that opens this table; every later frame is a console command.
+//!
+//! Until it authenticates the socket is a stranger's: anything but a valid `auth` closes it
+//! (1008), a wrong key is counted against the client's address (`admission`) and logged
+//! without the key, and keys are compared in constant time.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use actix_http::ws::{Message, ProtocolError};
+use actix_http::ws::Message;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::actors::messages::{CommandError, DealerAction, DealerCommand};
 use crate::actors::outbound::{close_code, Outbound};
 use crate::actors::table::{error_frame, TableActor};
 use crate::domain::ids::TableId;
 use crate::transport::protocol::{self, DealerMsg};
+use crate::transport::admission::Slot;
 use crate::transport::socket::{self, TokenBucket, STRIKES_MAX};
+use crate::transport::takeover::Violation;
 use crate::transport::AppState;
 
 /// Time a console has to authenticate after connecting.
@@ -22,6 +31,9 @@ pub struct DealerSocket {
     pub table: Addr<TableActor>,
     pub state: AppState,
     pub out: Outbound,
+    /// This socket's place in the connection limits, shared with its connection: counts as
+    /// unauthenticated until `auth` succeeds.
+    pub slot: Arc<Slot>,
     pub authenticated: bool,
     pub last_seen: Instant,
     pub bucket: TokenBucket,
@@ -33,11 +45,47 @@ impl DealerSocket {
         self.out.send(error_frame(req, &error));
     }
 
+    /// Whether `key` is a configured dealer key that opens this table. Keys are compared by
+    /// their SHA-256 digests in constant time, so neither their bytes nor their lengths
+    /// show in the time taken.
     fn key_opens_table(&self, key: &str) -> bool {
-        self.state.config.dealers.iter().any(|dealer| {
-            constant_time_eq(dealer.key.as_bytes(), key.as_bytes())
-                && (dealer.tables.is_empty() || dealer.tables.contains(&self.table_id))
-        })
+        let presented = Sha256::digest(key.as_bytes());
+        let mut opens = false;
+        for dealer in &self.state.config.dealers {
+            let matches: bool = Sha256::digest(dealer.key.as_bytes()).ct_eq(&presented).into();
+            opens |= matches && (dealer.tables.is_empty() || dealer.tables.contains(&self.table_id));
+        }
+        opens
+    }
+
+    /// Refuses a stranger: the error, then close 1008.
+    fn refuse(&mut self, req: Option<u64>, error: CommandError, ctx: &mut Context<Self>) {
+        self.send_error(req, error);
+        self.out.close(close_code::POLICY);
+        ctx.stop();
+    }
+
+    fn authenticate(&mut self, req: Option<u64>, key: &str, ctx: &mut Context<Self>) {
+        if self.authenticated {
+            return self.send_error(req, CommandError::new("bad_request", "already authenticated"));
+        }
+        if !self.key_opens_table(key) {
+            let address = self.slot.address();
+            self.state.admission.dealer_auth_failed(address);
+            if let Some(left_out) = crate::telemetry::auth_failed("dealer") {
+                tracing::warn!(table = %self.table_id, %address, left_out, "dealer authentication failed");
+            }
+            let error = CommandError::new("unauthorized", "this dealer key does not open this table");
+            return self.refuse(req, error, ctx);
+        }
+        self.authenticated = true;
+        self.slot.authenticated();
+        tracing::info!(table = %self.table_id, "dealer console attached");
+        self.table.do_send(DealerCommand {
+            req,
+            out: self.out.clone(),
+            command: DealerAction::Attach,
+        });
     }
 
     fn on_text(&mut self, text: &str, ctx: &mut Context<Self>) {
@@ -47,6 +95,7 @@ impl DealerSocket {
         }
         let msg: DealerMsg = match protocol::parse(text) {
             Ok(msg) => msg,
+            Err((req, error)) if !self.authenticated => return self.refuse(req, error, ctx),
             Err((req, error)) => {
                 self.send_error(req, error);
                 self.strikes += 1;
@@ -59,32 +108,9 @@ impl DealerSocket {
         };
         self.strikes = 0;
         let (req, command) = match msg {
-            DealerMsg::Auth { req, key } => {
-                if self.authenticated {
-                    self.send_error(req, CommandError::new("bad_request", "already authenticated"));
-                } else if self.key_opens_table(&key) {
-                    self.authenticated = true;
-                    tracing::info!(table = %self.table_id, "dealer console attached");
-                    self.table.do_send(DealerCommand {
-                        req,
-                        out: self.out.clone(),
-                        command: DealerAction::Attach,
-                    });
-                } else {
-                    self.send_error(
-                        req,
-                        CommandError::new("unauthorized", "this dealer key does not open this table"),
-                    );
-                    self.out.close(close_code::POLICY);
-                    ctx.stop();
-                }
-                return;
-            }
+            DealerMsg::Auth { req, key } => return self.authenticate(req, &key, ctx),
             _ if !self.authenticated => {
-                self.send_error(None, CommandError::new("unauthorized", "send auth first"));
-                self.out.close(close_code::POLICY);
-                ctx.stop();
-                return;
+                return self.refuse(None, CommandError::new("unauthorized", "send auth first"), ctx);
             }
             DealerMsg::Ping { req } => {
                 self.out.send(crate::transport::socket::pong(req));
@@ -122,15 +148,10 @@ impl DealerSocket {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 impl Actor for DealerSocket {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        crate::telemetry::connection_opened("dealer");
         socket::stop_with_connection(&self.out, ctx);
         ctx.run_later(AUTH_TIMEOUT, |act, ctx| {
             if !act.authenticated {
@@ -151,7 +172,6 @@ impl Actor for DealerSocket {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        crate::telemetry::connection_closed("dealer");
         self.table.do_send(DealerCommand {
             req: None,
             out: self.out.clone(),
@@ -161,28 +181,32 @@ impl Actor for DealerSocket {
     }
 }
 
-impl StreamHandler<Result<Message, ProtocolError>> for DealerSocket {
-    fn handle(&mut self, item: Result<Message, ProtocolError>, ctx: &mut Self::Context) {
+impl StreamHandler<Result<Message, Violation>> for DealerSocket {
+    fn handle(&mut self, item: Result<Message, Violation>, ctx: &mut Self::Context) {
         self.last_seen = Instant::now();
-        match item {
-            Ok(Message::Text(text)) => self.on_text(&text, ctx),
+        let refused = match item {
+            Ok(Message::Text(text)) => return self.on_text(&text, ctx),
             Ok(Message::Ping(bytes)) => {
                 self.out.pong(bytes);
+                return;
             }
-            Ok(Message::Close(_)) => ctx.stop(),
-            Ok(Message::Pong(_)) | Ok(Message::Nop) => {}
-            Ok(_) => self.send_error(None, CommandError::new("bad_request", "send JSON text frames")),
-            Err(ProtocolError::Overflow) => {
-                self.out.close(close_code::TOO_BIG);
-                ctx.stop();
+            Ok(Message::Pong(_)) | Ok(Message::Nop) => return,
+            Ok(Message::Close(reason)) => {
+                socket::answer_close(&self.out, reason);
+                return ctx.stop();
             }
-            Err(error) if socket::is_invalid_utf8(&error) => {
-                self.send_error(None, CommandError::new("bad_request", "text frames must be UTF-8"));
+            Ok(Message::Binary(_)) | Ok(Message::Continuation(_)) => "send JSON text frames",
+            Err(Violation::NotUtf8) => "text frames must be UTF-8",
+            Err(violation) => {
+                self.out.close(socket::close_code_for(violation));
+                return ctx.stop();
             }
-            Err(_) => {
-                self.out.close(close_code::POLICY);
-                ctx.stop();
-            }
+        };
+        let error = CommandError::new("bad_request", refused);
+        if self.authenticated {
+            self.send_error(None, error);
+        } else {
+            self.refuse(None, error, ctx);
         }
     }
 

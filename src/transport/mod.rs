@@ -1,6 +1,7 @@
 //! The only code that knows HTTP, WebSocket and JSON: REST routes, the player and dealer
 //! sockets, the wire protocol and operator authentication.
 
+pub mod admission;
 pub mod auth;
 pub mod dealer;
 pub mod player;
@@ -10,7 +11,6 @@ pub mod socket;
 pub mod takeover;
 pub mod web;
 
-use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use actix::Addr;
@@ -32,6 +32,6 @@ pub struct AppState {
     pub sessions: Addr<SessionsActor>,
     pub auth: Arc<auth::OperatorAuth>,
     pub metrics: Option<PrometheusHandle>,
-    /// Open player connections, against `limits.connections_max`.
-    pub connections: Arc<AtomicUsize>,
+    /// Open sockets and who may open more (connection limits, per-address rates).
+    pub admission: Arc<admission::Admission>,
 }

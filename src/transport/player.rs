@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use actix_http::ws::{Message, ProtocolError};
+use actix_http::ws::Message;
 use serde_json::json;
 
 use crate::actors::messages::{
@@ -20,6 +20,7 @@ use crate::actors::table::{error_frame, TableActor};
 use crate::domain::ids::TableId;
 use crate::transport::protocol::{self, ClientMsg};
 use crate::transport::socket::{self, TokenBucket, STRIKES_MAX};
+use crate::transport::takeover::Violation;
 use crate::transport::AppState;
 
 pub struct PlayerSocket {
@@ -204,7 +205,6 @@ impl Actor for PlayerSocket {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        crate::telemetry::connection_opened("player");
         socket::stop_with_connection(&self.caller.out, ctx);
         let limits = &self.state.config.limits;
         let idle = Duration::from_millis(limits.idle_timeout_ms);
@@ -235,10 +235,6 @@ impl Actor for PlayerSocket {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        crate::telemetry::connection_closed("player");
-        self.state
-            .connections
-            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         let conn = self.caller.out.conn;
         for addr in self.joined.values() {
             addr.do_send(Leave { conn });
@@ -254,40 +250,30 @@ impl Actor for PlayerSocket {
     }
 }
 
-impl StreamHandler<Result<Message, ProtocolError>> for PlayerSocket {
-    fn handle(&mut self, item: Result<Message, ProtocolError>, ctx: &mut Self::Context) {
+impl StreamHandler<Result<Message, Violation>> for PlayerSocket {
+    fn handle(&mut self, item: Result<Message, Violation>, ctx: &mut Self::Context) {
         self.last_seen = Instant::now();
-        match item {
-            Ok(Message::Text(text)) => self.on_text(&text, ctx),
-            Ok(Message::Binary(_)) => {
-                self.reply_error(None, CommandError::new("bad_request", "send JSON text frames"));
-                self.strike(ctx);
-            }
+        let refused = match item {
+            Ok(Message::Text(text)) => return self.on_text(&text, ctx),
             Ok(Message::Ping(bytes)) => {
                 self.caller.out.pong(bytes);
+                return;
             }
-            Ok(Message::Pong(_)) | Ok(Message::Nop) => {}
-            Ok(Message::Continuation(_)) => {
-                self.reply_error(
-                    None,
-                    CommandError::new("bad_request", "fragmented messages are not accepted"),
-                );
-                self.strike(ctx);
+            Ok(Message::Pong(_)) | Ok(Message::Nop) => return,
+            Ok(Message::Close(reason)) => {
+                socket::answer_close(&self.caller.out, reason);
+                return ctx.stop();
             }
-            Ok(Message::Close(_)) => ctx.stop(),
-            Err(ProtocolError::Overflow) => {
-                self.caller.out.close(close_code::TOO_BIG);
-                ctx.stop();
+            Ok(Message::Binary(_)) => "send JSON text frames",
+            Ok(Message::Continuation(_)) => "fragmented messages are not accepted",
+            Err(Violation::NotUtf8) => "text frames must be UTF-8",
+            Err(violation) => {
+                self.caller.out.close(socket::close_code_for(violation));
+                return ctx.stop();
             }
-            Err(error) if socket::is_invalid_utf8(&error) => {
-                self.reply_error(None, CommandError::new("bad_request", "text frames must be UTF-8"));
-                self.strike(ctx);
-            }
-            Err(_) => {
-                self.caller.out.close(close_code::POLICY);
-                ctx.stop();
-            }
-        }
+        };
+        self.reply_error(None, CommandError::new("bad_request", refused));
+        self.strike(ctx);
     }
 
     fn finished(&mut self, ctx: &mut Self::Context) {

@@ -5,8 +5,9 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use actix_web::dev::ServiceResponse;
@@ -26,15 +27,22 @@ use crate::domain::ids::{PlayerId, RoundId, TableId};
 use crate::domain::money::{Amount, Currency};
 use crate::journal::records::{self, LedgerRecord, RoundRecord, ShoeRecord, TxKind};
 use crate::journal::{replay, table_key, Tree};
-use crate::transport::auth::Signed;
+use crate::transport::admission::Refusal;
+use crate::transport::auth::{AuthError, Signed};
 use crate::transport::dealer::DealerSocket;
 use crate::transport::player::PlayerSocket;
 use crate::transport::socket::TokenBucket;
-use crate::transport::takeover;
+use crate::transport::takeover::{self, SocketLimits};
 use crate::transport::AppState;
 
 /// Largest deposit one request may make, in minor units (a sandbox sanity bound).
 const DEPOSIT_MAX: i64 = 1_000_000_000_000;
+/// The subprotocol a player client offers to say it speaks this protocol; the 101 names it.
+const PROTOCOL: &str = "croupier.v1";
+/// The subprotocol that carries a player's token, offered beside `PROTOCOL`
+/// (`Sec-WebSocket-Protocol: croupier.v1, croupier.token.<token>`): a header, so that
+/// proxies that log URLs never see a token.
+const TOKEN_PROTOCOL_PREFIX: &str = "croupier.token.";
 /// Ledger entries returned by the history endpoint.
 const HISTORY_LIMIT: usize = 500;
 /// Largest page of the ledger export.
@@ -115,14 +123,34 @@ fn operator(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<String, 
         body,
     };
     state.auth.verify(&signed, unix_now_s()).map_err(|e| {
-        tracing::warn!(reason = %e, path = req.path(), "operator request refused");
-        let code = if matches!(e, crate::transport::auth::AuthError::Busy) {
-            "busy"
-        } else {
-            "unauthorized"
-        };
-        error(StatusCode::UNAUTHORIZED, code, e.to_string())
+        if e == AuthError::Busy {
+            tracing::warn!(key = signed.key_id, "operator key at its nonce limit");
+            return error(StatusCode::SERVICE_UNAVAILABLE, "busy", "too many requests; retry");
+        }
+        if let Some(left_out) = crate::telemetry::auth_failed("operator") {
+            let address = peer(req);
+            tracing::warn!(reason = %e, path = req.path(), %address, left_out, "operator request refused");
+        }
+        // One answer whichever check failed: no oracle for key ids, clocks or nonces.
+        error(StatusCode::UNAUTHORIZED, "unauthorized", "request not authenticated")
     })
+}
+
+/// The client's address (the TCP peer's; a proxy's when behind one).
+fn peer(req: &HttpRequest) -> IpAddr {
+    req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip())
+}
+
+fn refused(refusal: Refusal, message: &str) -> HttpResponse {
+    let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    error(status, refusal.code(), message)
+}
+
+fn socket_limits(state: &AppState) -> SocketLimits {
+    SocketLimits {
+        frame_bytes_max: state.config.limits.frame_bytes_max,
+        closing_timeout: Duration::from_millis(state.config.limits.closing_timeout_ms),
+    }
 }
 
 /// A JSON request body. The Content-Type must say so: a cross-site form or `text/plain`
@@ -149,7 +177,16 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// Prometheus text; on the main listener only for a signed operator request (the metrics
+/// listener, when configured, serves it without: see `metrics_only`).
+async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if let Err(response) = operator(&req, b"", &state) {
+        return response;
+    }
+    metrics_text(&state)
+}
+
+pub fn metrics_text(state: &AppState) -> HttpResponse {
     let text = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text)
 }
@@ -243,15 +280,27 @@ async fn sandbox_launch(state: web::Data<AppState>, req: HttpRequest, body: web:
         Ok(request) => request,
         Err(response) => return response,
     };
+    if let Err(refusal) = state.admission.sandbox_launch(peer(&req)) {
+        return refused(refusal, "too many sandbox launches from this address; wait a minute");
+    }
+    // A new player's welcome credit grows the journal: their number per minute is capped.
+    if let Err(refusal) = state.admission.sandbox_new_player() {
+        return refused(refusal, "too many new sandbox players; wait a minute");
+    }
     let amount = SANDBOX_WELCOME_MAJOR * 10i64.pow(request.currency.minor_digits());
     // One welcome per player and currency: the txid makes repeats harmless.
     let txid = format!("deposit/sandbox-welcome/{}", request.currency);
     match deposit(&state, &request.player_id, request.currency, amount, txid).await {
         Ok(_) => {}
-        Err(e) if e.code() == "busy" => return error(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
-        Err(WalletError::Internal) => return internal(),
-        // Already welcomed: the session is launched all the same.
-        Err(_) => {}
+        Err(e) => {
+            state.admission.sandbox_player_not_new();
+            match e {
+                WalletError::Internal => return internal(),
+                e if e.code() == "busy" => return error(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
+                // Already welcomed: the session is launched all the same.
+                _ => {}
+            }
+        }
     }
     launch(&state, &req, request).await
 }
@@ -628,7 +677,53 @@ async fn my_balance(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
 
 #[derive(Deserialize)]
 struct PlayQuery {
+    /// A launch token in the URL, as `ws_url` carries it; resume tokens never travel there.
+    token: Option<String>,
+}
+
+/// The token a player socket presents.
+struct Presented {
     token: String,
+    /// It came in the URL: only a launch token is taken from there.
+    in_url: bool,
+    /// The client offered `croupier.v1`: the 101 names it.
+    speaks_protocol: bool,
+}
+
+/// The token from the subprotocols (`croupier.token.<token>` beside `croupier.v1`), or a
+/// launch token from the URL.
+fn presented_token(req: &HttpRequest, query: PlayQuery) -> Result<Presented, HttpResponse> {
+    let offered: Vec<&str> = req
+        .headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let speaks = offered.contains(&PROTOCOL);
+    let in_header = offered.iter().find_map(|p| p.strip_prefix(TOKEN_PROTOCOL_PREFIX));
+    match (in_header, query.token) {
+        (Some(_), _) if !speaks => Err(error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "offer the subprotocol croupier.v1 beside croupier.token.<token>",
+        )),
+        (Some(token), _) => Ok(Presented {
+            token: token.to_owned(),
+            in_url: false,
+            speaks_protocol: true,
+        }),
+        (None, Some(token)) => Ok(Presented {
+            token,
+            in_url: true,
+            speaks_protocol: speaks,
+        }),
+        (None, None) => Err(error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send the token as the subprotocol croupier.token.<token> beside croupier.v1",
+        )),
+    }
 }
 
 async fn play(state: web::Data<AppState>, req: HttpRequest, query: web::Query<PlayQuery>) -> HttpResponse {
@@ -640,49 +735,49 @@ async fn play(state: web::Data<AppState>, req: HttpRequest, query: web::Query<Pl
             "this endpoint needs a WebSocket upgrade",
         );
     }
-    let limits = &state.config.limits;
-    if state.connections.fetch_add(1, Ordering::Relaxed) >= limits.connections_max {
-        state.connections.fetch_sub(1, Ordering::Relaxed);
-        return error(StatusCode::SERVICE_UNAVAILABLE, "busy", "the server is full");
-    }
-    let release = || {
-        state.connections.fetch_sub(1, Ordering::Relaxed);
+    let presented = match presented_token(&req, query.into_inner()) {
+        Ok(presented) => presented,
+        Err(response) => return response,
     };
+    let slot = match state.admission.admit_player(peer(&req)) {
+        Ok(slot) => Arc::new(slot),
+        Err(refusal) => return refused(refusal, "the server is full"),
+    };
+    let limits = &state.config.limits;
     let (out, receiver) = Outbound::channel(limits.socket_queue_max);
     let opened = match state
         .sessions
         .send(OpenSocket {
-            token: query.into_inner().token,
+            token: presented.token,
+            launch_only: presented.in_url,
             out: out.clone(),
         })
         .await
     {
         Ok(Ok(opened)) => opened,
         Ok(Err("too_many_connections")) => {
-            release();
             return error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_connections",
                 "this player has connections_per_player_max connections open; close one (the token is not spent)",
             );
         }
-        Ok(Err(code)) => {
-            release();
-            return error(StatusCode::UNAUTHORIZED, code, "launch or resume token not valid");
+        Ok(Err("token_in_url")) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "token_in_url",
+                "a resume token is sent as the subprotocol croupier.token.<token>, never in the URL (it is not spent)",
+            );
         }
-        Err(_) => {
-            release();
-            return internal();
-        }
+        Ok(Err(code)) => return error(StatusCode::UNAUTHORIZED, code, "launch or resume token not valid"),
+        Err(_) => return internal(),
     };
     let Ok(wallet) = state.bank.send(GetWallet(opened.info.player.clone())).await else {
-        release();
         return internal();
     };
-    let (response, stream) = match takeover::accept(&req, receiver, limits.frame_bytes_max) {
+    let (response, stream) = match takeover::accept(&req, receiver, socket_limits(&state), slot, presented.speaks_protocol.then_some(PROTOCOL)) {
         Ok(parts) => parts,
         Err(e) => {
-            release();
             out.close(crate::actors::outbound::close_code::GOING_AWAY);
             return e.error_response();
         }
@@ -755,9 +850,16 @@ async fn deal(state: web::Data<AppState>, req: HttpRequest, query: web::Query<De
     let Ok(Some(table)) = state.lobby.send(FindTable(table_id.clone())).await else {
         return error(StatusCode::NOT_FOUND, "unknown_table", "no such table");
     };
+    let slot = match state.admission.admit_dealer(peer(&req)) {
+        Ok(slot) => Arc::new(slot),
+        Err(Refusal::RateLimited) => {
+            return refused(Refusal::RateLimited, "too many failed dealer authentications; wait a minute")
+        }
+        Err(refusal) => return refused(refusal, "too many consoles waiting to authenticate"),
+    };
     let limits = &state.config.limits;
     let (out, receiver) = Outbound::channel(limits.socket_queue_max);
-    let (response, stream) = match takeover::accept(&req, receiver, limits.frame_bytes_max) {
+    let (response, stream) = match takeover::accept(&req, receiver, socket_limits(&state), slot.clone(), None) {
         Ok(parts) => parts,
         Err(e) => return e.error_response(),
     };
@@ -770,6 +872,7 @@ async fn deal(state: web::Data<AppState>, req: HttpRequest, query: web::Query<De
             table,
             state,
             out,
+            slot,
             authenticated: false,
             last_seen: Instant::now(),
             bucket,

@@ -8,6 +8,13 @@
 //! response. The dispatcher then ends, and [`Connection`], a task of its own, moves bytes
 //! between the socket and the connection's queues with buffers that exist only while bytes
 //! are in flight.
+//!
+//! Bounds it keeps whatever the client does: a frame whose header declares more than the
+//! frame limit is refused from its header (close 1009) before its body is read, so the read
+//! buffer never holds more than one frame's limit plus its header; once the connection is
+//! closing it is dropped after `closing_timeout_ms` even if the client reads nothing; the
+//! connection's [`Slot`] (its place in the connection limits) is released only when the
+//! socket itself is gone.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -18,14 +25,14 @@ use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll, Waker};
 use std::time::Duration;
 
 use actix_codec::{AsyncRead, AsyncWrite, Decoder, Framed, FramedParts, ReadBuf};
 use actix_http::body::{BoxBody, EitherBody, MessageBody};
 use actix_http::h1::{Codec, SendResponse};
-use actix_http::ws::{self, Frame as WsFrame, HandshakeError, OpCode, Parser, ProtocolError};
+use actix_http::ws::{self, Frame as WsFrame, HandshakeError, OpCode, Parser};
 use actix_http::{Request, Response};
 use actix_service::{Service, ServiceFactory};
 use actix_web::dev::{AppConfig, ServiceResponse};
@@ -36,7 +43,8 @@ use bytestring::ByteString;
 use futures_util::future::LocalBoxFuture;
 use futures_util::Stream;
 
-use crate::actors::outbound::{close_code, Frame, Next, OutboundReceiver};
+use crate::actors::outbound::{close_code, Close, Frame, Next, OutboundReceiver};
+use crate::transport::admission::Slot;
 use crate::transport::socket::close_reason;
 
 /// Frames are gathered into writes of up to this many bytes: one write for all the frames
@@ -49,6 +57,8 @@ const LINGER: Duration = Duration::from_secs(1);
 /// Client messages waiting for the socket actor before the connection stops reading (and
 /// TCP pushes back on the client).
 const INBOUND_MAX: usize = 16;
+/// The longest WebSocket frame header a client sends: 2 bytes, an 8-byte length, a mask.
+const HEADER_BYTES_MAX: usize = 14;
 
 /// Marks a request that reached the app through the upgrade hook: only such a request can
 /// be taken over.
@@ -58,7 +68,29 @@ struct Upgrading;
 struct Takeover {
     outbound: OutboundReceiver,
     inbound: Rc<RefCell<Queue>>,
-    frame_bytes_max: usize,
+    limits: SocketLimits,
+    slot: Arc<Slot>,
+}
+
+/// The bounds one connection keeps (from `[limits]`).
+#[derive(Clone, Copy)]
+pub struct SocketLimits {
+    /// Largest frame the client may send; a larger declared length closes with 1009.
+    pub frame_bytes_max: usize,
+    /// Once closing, the connection is dropped after this long whatever the client does.
+    pub closing_timeout: Duration,
+}
+
+/// What the client sent that the socket actors receive besides its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Violation {
+    /// A frame header declared more than the frame limit: close with 1009. Nothing follows.
+    TooBig,
+    /// A frame the protocol forbids (reserved bits, unmasked, bad opcode or close code, an
+    /// oversized control frame, broken fragmentation): close with 1002. Nothing follows.
+    Protocol,
+    /// A text frame whose payload is not UTF-8; the frames after it still arrive.
+    NotUtf8,
 }
 
 /// Whether `req` is a WebSocket handshake this server can take over (it came through the
@@ -68,22 +100,30 @@ pub fn is_handshake(req: &HttpRequest) -> bool {
 }
 
 /// Accepts a WebSocket handshake: the 101 response to return, which makes `outbound`'s
-/// frames the connection's outbound side, and the client's messages (frames up to
-/// `frame_bytes_max`), for the socket actor's `add_stream`.
+/// frames the connection's outbound side, and the client's messages, for the socket
+/// actor's `add_stream`. The connection holds `slot` until it is gone. `protocol`, when
+/// given, is the subprotocol the 101 names (one the client offered).
 ///
 /// # Errors
 /// The request is not a valid WebSocket handshake.
 pub fn accept(
     req: &HttpRequest,
     outbound: OutboundReceiver,
-    frame_bytes_max: usize,
+    limits: SocketLimits,
+    slot: Arc<Slot>,
+    protocol: Option<&'static str>,
 ) -> Result<(HttpResponse, Inbound), HandshakeError> {
-    let mut response: HttpResponse = ws::handshake(req.head())?.finish().map_into_boxed_body().into();
+    let mut handshake = ws::handshake(req.head())?;
+    if let Some(protocol) = protocol {
+        handshake.insert_header((actix_http::header::SEC_WEBSOCKET_PROTOCOL, protocol));
+    }
+    let mut response: HttpResponse = handshake.finish().map_into_boxed_body().into();
     let queue = Rc::new(RefCell::new(Queue::default()));
     response.extensions_mut().insert(Takeover {
         outbound,
         inbound: queue.clone(),
-        frame_bytes_max,
+        limits,
+        slot,
     });
     Ok((response, Inbound(queue)))
 }
@@ -188,19 +228,10 @@ async fn answer<T: AsyncRead + AsyncWrite + Unpin + 'static>(
     Ok(())
 }
 
-/// Taken-over connections still open, over all workers. actix-server stops counting a
-/// connection once its handshake is answered, so shutdown waits on this for the close
-/// frames to go out.
-static OPEN: AtomicUsize = AtomicUsize::new(0);
-
-pub fn open_connections() -> usize {
-    OPEN.load(Ordering::Acquire)
-}
-
 /// Client messages on their way from the connection to its socket actor.
 #[derive(Default)]
 struct Queue {
-    messages: VecDeque<Result<ws::Message, ProtocolError>>,
+    messages: VecDeque<Result<ws::Message, Violation>>,
     actor: Option<Waker>,
     connection: Option<Waker>,
 }
@@ -209,7 +240,7 @@ struct Queue {
 pub struct Inbound(Rc<RefCell<Queue>>);
 
 impl Stream for Inbound {
-    type Item = Result<ws::Message, ProtocolError>;
+    type Item = Result<ws::Message, Violation>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         // Once the connection is gone nothing follows the queued messages.
@@ -237,9 +268,12 @@ struct Connection<T> {
     outbound: OutboundReceiver,
     inbound: Rc<RefCell<Queue>>,
     codec: ws::Codec,
+    frame_bytes_max: usize,
+    closing_timeout: Duration,
     /// Encoded frames the socket has not taken yet; unallocated while idle.
     pending: BytesMut,
-    /// Bytes read that do not make a whole frame yet; unallocated while idle.
+    /// Bytes read that do not make a whole frame yet; unallocated while idle. Never more
+    /// than `frame_bytes_max + HEADER_BYTES_MAX`.
     read: BytesMut,
     /// The close frame is encoded: nothing follows it.
     closing: bool,
@@ -248,16 +282,26 @@ struct Connection<T> {
     reading: bool,
     /// Set when the close frame is out: how long the client gets to close its side.
     linger: Option<Pin<Box<Sleep>>>,
+    /// Set once the connection is closing (a close asked for, or the close frame encoded):
+    /// when it fires the connection is dropped, written out or not.
+    deadline: Option<Pin<Box<Sleep>>>,
+    /// This connection's place in the connection limits, released when it is dropped.
+    _slot: Arc<Slot>,
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
     fn new(io: T, read: BytesMut, takeover: Takeover) -> Self {
-        OPEN.fetch_add(1, Ordering::AcqRel);
+        let SocketLimits {
+            frame_bytes_max,
+            closing_timeout,
+        } = takeover.limits;
         Connection {
             io,
             outbound: takeover.outbound,
             inbound: takeover.inbound,
-            codec: ws::Codec::new().max_size(takeover.frame_bytes_max),
+            codec: ws::Codec::new().max_size(frame_bytes_max),
+            frame_bytes_max,
+            closing_timeout,
             pending: BytesMut::new(),
             // Bytes the client sent right behind its handshake, if any; otherwise the
             // dispatcher's empty 8 KiB read buffer is not kept.
@@ -265,6 +309,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
             closing: false,
             reading: true,
             linger: None,
+            deadline: None,
+            _slot: takeover.slot,
+        }
+    }
+
+    /// Arms the closing deadline once the connection is closing; ready when it fired.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.deadline.is_none() && (self.closing || self.outbound.poll_close(cx).is_some()) {
+            self.deadline = Some(Box::pin(actix_web::rt::time::sleep(self.closing_timeout)));
+        }
+        match &mut self.deadline {
+            Some(deadline) => deadline.as_mut().poll(cx),
+            None => Poll::Pending,
         }
     }
 
@@ -326,12 +383,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
                 Poll::Ready(Some(Next::Send(Frame::Pong(payload)))) => {
                     Parser::write_message(chunk, payload, OpCode::Pong, true, false)
                 }
-                Poll::Ready(next) => {
-                    let code = match next {
-                        Some(Next::Close(code)) => code,
-                        _ => close_code::GOING_AWAY,
-                    };
-                    Parser::write_close(chunk, Some(close_reason(code)), false);
+                Poll::Ready(Some(Next::Close(code))) => {
+                    Parser::write_close(chunk, close_reason(code), false);
+                    self.closing = true;
+                }
+                Poll::Ready(None) => {
+                    Parser::write_close(chunk, close_reason(Close::Ours(close_code::GOING_AWAY)), false);
                     self.closing = true;
                 }
             }
@@ -359,6 +416,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
     }
 
     /// Moves the whole frames read so far to the actor's queue, as far as it has room.
+    /// Each frame's header is checked before the codec waits for its body.
     fn hand_over(&mut self) {
         if self.read.is_empty() {
             return;
@@ -366,13 +424,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
         let mut queue = self.inbound.borrow_mut();
         let before = queue.messages.len();
         while self.reading && queue.messages.len() < INBOUND_MAX {
-            match self.codec.decode(&mut self.read) {
+            let decoded = match check_header(&self.read, self.frame_bytes_max) {
+                Ok(()) => self.codec.decode(&mut self.read).map_err(|_| Violation::Protocol),
+                Err(violation) => Err(violation),
+            };
+            match decoded {
                 Ok(Some(frame)) => queue.messages.push_back(message(frame)),
                 Ok(None) => break,
-                Err(error) => {
+                Err(violation) => {
                     // The stream cannot be parsed past a bad frame.
-                    queue.messages.push_back(Err(error));
+                    queue.messages.push_back(Err(violation));
                     self.reading = false;
+                    self.read = BytesMut::new();
                 }
             }
         }
@@ -386,25 +449,48 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
         }
     }
 
-    /// Reads what the socket has into `read`: how many bytes, 0 once the client closed.
+    /// Reads what the socket has into `read`, never past one frame's limit plus its header
+    /// (after `hand_over` the buffer holds less than a whole frame, so there is room): how
+    /// many bytes, 0 once the client closed.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let room = (self.frame_bytes_max + HEADER_BYTES_MAX).saturating_sub(self.read.len());
+        debug_assert!(room > 0, "the read buffer holds a whole frame that was not handed over");
         let mut buf = [MaybeUninit::<u8>::uninit(); READ_BYTES];
-        let mut read = ReadBuf::uninit(&mut buf);
+        let mut read = ReadBuf::uninit(&mut buf[..room.clamp(1, READ_BYTES)]);
         ready!(Pin::new(&mut self.io).poll_read(cx, &mut read))?;
         self.read.extend_from_slice(read.filled());
         Poll::Ready(Ok(read.filled().len()))
     }
 }
 
-/// A frame as the socket actors see it. A text frame whose payload is not UTF-8 is an
-/// `InvalidData` error (the socket answers it like any bad message); the frames after it
-/// still arrive.
-fn message(frame: WsFrame) -> Result<ws::Message, ProtocolError> {
+/// Refuses the frame at the front of `read` from its header alone: reserved bits set, or
+/// a declared payload over `frame_bytes_max`. actix-http's parser checks the length only
+/// once the whole declared frame has arrived, and reports reserved bits as an I/O error.
+fn check_header(read: &[u8], frame_bytes_max: usize) -> Result<(), Violation> {
+    const RESERVED_BITS: u8 = 0b0111_0000;
+    let Some(&first) = read.first() else {
+        return Ok(());
+    };
+    if first & RESERVED_BITS != 0 {
+        return Err(Violation::Protocol);
+    }
+    let declared = match read.get(1).map(|second| second & 0x7f) {
+        None => return Ok(()),
+        Some(126) if read.len() >= 4 => u16::from_be_bytes([read[2], read[3]]) as u64,
+        Some(127) if read.len() >= 10 => u64::from_be_bytes(read[2..10].try_into().expect("8 bytes")),
+        Some(126 | 127) => return Ok(()),
+        Some(short) => short as u64,
+    };
+    if declared > frame_bytes_max as u64 {
+        return Err(Violation::TooBig);
+    }
+    Ok(())
+}
+
+/// A frame as the socket actors see it.
+fn message(frame: WsFrame) -> Result<ws::Message, Violation> {
     Ok(match frame {
-        WsFrame::Text(bytes) => ws::Message::Text(
-            ByteString::try_from(bytes)
-                .map_err(|error| ProtocolError::Io(io::Error::new(io::ErrorKind::InvalidData, error)))?,
-        ),
+        WsFrame::Text(bytes) => ws::Message::Text(ByteString::try_from(bytes).map_err(|_| Violation::NotUtf8)?),
         WsFrame::Binary(bytes) => ws::Message::Binary(bytes),
         WsFrame::Ping(bytes) => ws::Message::Ping(bytes),
         WsFrame::Pong(bytes) => ws::Message::Pong(bytes),
@@ -415,7 +501,6 @@ fn message(frame: WsFrame) -> Result<ws::Message, ProtocolError> {
 
 impl<T> Drop for Connection<T> {
     fn drop(&mut self) {
-        OPEN.fetch_sub(1, Ordering::AcqRel);
         // The actor's stream ends once it sees the connection gone.
         if let Some(actor) = self.inbound.borrow_mut().actor.take() {
             actor.wake();
@@ -428,13 +513,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Future for Connection<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if this.linger.is_none() {
-            match this.poll_write(cx) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(_)) => return Poll::Ready(()),
-                Poll::Pending => return this.poll_read(cx),
-            }
+        let written = if this.linger.is_none() {
+            this.poll_write(cx)
+        } else {
+            Poll::Ready(Ok(()))
+        };
+        // After writing, which may have encoded the close frame: a client that stopped
+        // reading leaves the write pending for good, and only the deadline ends it.
+        if this.poll_deadline(cx).is_ready() {
+            return Poll::Ready(());
         }
-        this.poll_linger(cx)
+        match written {
+            Poll::Ready(Ok(())) => this.poll_linger(cx),
+            Poll::Ready(Err(_)) => Poll::Ready(()),
+            Poll::Pending => this.poll_read(cx),
+        }
     }
 }

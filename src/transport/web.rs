@@ -1,7 +1,9 @@
 //! Serves the bundled player client (`/`) and dealer console (`/dealer`) from `web_dir`.
 //!
 //! Static files only, no directory listing; paths are checked segment by segment so no
-//! request can leave `web_dir`.
+//! request can leave `web_dir`. Every file goes out with a Content-Security-Policy that
+//! lets the pages run only their own scripts, styles and sockets, and be framed only by the
+//! configured `frame_ancestors`; under TLS, with HSTS.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -10,6 +12,17 @@ use crate::transport::AppState;
 
 /// Largest static file served.
 const FILE_BYTES_MAX: u64 = 4 * 1024 * 1024;
+/// Browsers keep to HTTPS for this long after a page served over TLS (one year).
+const HSTS: &str = "max-age=31536000";
+
+/// The pages' policy: nothing inline, nothing from elsewhere (`'self'` covers the same
+/// host's `ws:`/`wss:` sockets), no plugins, no `<base>` tricks, forms only to us.
+fn content_security_policy(frame_ancestors: &str) -> String {
+    format!(
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors {frame_ancestors}"
+    )
+}
 
 fn content_type(path: &str) -> &'static str {
     match path.rsplit('.').next().unwrap_or("") {
@@ -49,11 +62,22 @@ async fn serve_file(state: &AppState, path: &str) -> HttpResponse {
         return super::routes::error(actix_web::http::StatusCode::NOT_FOUND, "not_found", "no such file");
     }
     match web::block(move || std::fs::read(full)).await {
-        Ok(Ok(bytes)) => HttpResponse::Ok()
-            .content_type(content_type(path))
-            .insert_header((header::CACHE_CONTROL, "no-cache"))
-            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            .body(bytes),
+        Ok(Ok(bytes)) => {
+            let mut response = HttpResponse::Ok();
+            response
+                .content_type(content_type(path))
+                .insert_header((header::CACHE_CONTROL, "no-cache"))
+                .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .insert_header((
+                    header::CONTENT_SECURITY_POLICY,
+                    content_security_policy(&state.config.frame_ancestors),
+                ))
+                .insert_header((header::REFERRER_POLICY, "no-referrer"));
+            if state.config.tls.is_some() {
+                response.insert_header((header::STRICT_TRANSPORT_SECURITY, HSTS));
+            }
+            response.body(bytes)
+        }
         _ => super::routes::error(actix_web::http::StatusCode::NOT_FOUND, "not_found", "no such file"),
     }
 }

@@ -5,8 +5,13 @@
 // All table state is rebuilt from the server's events (or a snapshot) in `applyEvent`; the
 // view functions only draw that state. Nothing here decides an outcome or a payout: the
 // server's `result` and `settled` do. Money is integer minor units until `money()` formats it.
+//
+// Nothing is put on `window`: the connection and its resume token stay inside this module.
+// What the page shows of a table's state (phase, round, seqs applied, when betting closes)
+// is mirrored as data attributes on the `.table-view` element (`markTable`), which is
+// where tests and curious players read it; none of it is secret.
 
-import { PlayerConnection } from './conn.js';
+import { PlayerConnection, isToken } from './conn.js';
 import { LANGUAGES, errorText, money, percent, setLanguage, t } from './i18n.js';
 import {
   baccaratTotal, blackjackTotal, cardEl, clear, h, outcomeText, pocketColor, ringEl, roadEl, setRing, updateOddsBars,
@@ -17,6 +22,8 @@ const STORE_KEY = 'croupier.session';
 const LOBBY_POLL_MS = 2000;
 const CURRENCIES = ['EUR', 'USD', 'JPY'];
 const MY_ROUNDS_MAX = 12;
+/** The table seqs applied lately, newest last; older ones are forgotten (a few rounds' worth). */
+const APPLIED_SEQS_MAX = 256;
 
 const PAYS = {
   player: '1:1', banker: '0.95:1', tie: '8:1', player_pair: '11:1', banker_pair: '11:1',
@@ -203,7 +210,6 @@ function connect(token) {
     relaunch: () => launch(app.login),
   });
   app.conn = conn;
-  window.__croupier.conn = conn;
   conn.open(token);
 }
 
@@ -356,7 +362,6 @@ function openTable(id) {
   stopLobby();
   app.view = 'table';
   app.table = newTableState(id);
-  window.__croupier.table = app.table;
   renderChrome();
   drawTable();
   app.conn.join(id);
@@ -366,7 +371,6 @@ function leaveTable() {
   if (!app.table) return;
   app.conn?.leave(app.table.id);
   app.table = null;
-  window.__croupier.table = null;
 }
 
 function roundStart(T, ev) {
@@ -396,6 +400,7 @@ function applyEvent(ev) {
   const T = app.table;
   if (!T || ev.table !== T.id) return;
   T.appliedSeqs.push(ev.seq);
+  if (T.appliedSeqs.length > APPLIED_SEQS_MAX) T.appliedSeqs.shift();
   let fresh = -1;
   switch (ev.type) {
     case 'snapshot': {
@@ -510,6 +515,8 @@ function applyEvent(ev) {
       T.note = '';
       break;
     default:
+      // Nothing to draw, but its seq was applied.
+      markTable();
       return;
   }
   updateTable(fresh);
@@ -713,7 +720,14 @@ function fairPanel() {
 }
 
 function handCards(T, prefix, fresh) {
-  return T.cards.map((c, i) => ({ ...c, i })).filter((c) => c.to.startsWith(prefix)).map((c) => cardEl(c.card, c.i === fresh));
+  return T.cards.map((c, i) => ({ ...c, i })).filter((c) => c.to.startsWith(prefix)).map((c) => {
+    const el = cardEl(c.card, c.i === fresh);
+    // Where and when in the round it was dealt: the felt groups cards by hand, this keeps
+    // the dealing order readable from the page.
+    el.dataset.to = c.to;
+    el.dataset.index = String(c.i);
+    return el;
+  });
 }
 
 function drawHands(fresh) {
@@ -818,7 +832,29 @@ function updateTable(fresh) {
   $('#fair-commit').textContent = T.commit ? `${T.commit.slice(0, 16)}… (${t('fair_shoe', { n: T.shoe })})` : '–';
   $('#fair-commit').title = T.commit ?? '';
   drawFair();
+  markTable();
   tickTable();
+}
+
+/**
+ * Mirrors the table's state onto `.table-view` as data attributes: phase, round id, whether
+ * a snapshot arrived, when betting closes (server clock, ms), this player's seat, and the
+ * seqs applied since the last snapshot (at most APPLIED_SEQS_MAX, oldest first). The server
+ * clock offset is kept current by `tickTable`. No token, nothing private to the session.
+ */
+function markTable() {
+  const T = app.table;
+  const view = $('.table-view');
+  if (!T || !view) return;
+  Object.assign(view.dataset, {
+    phase: T.phase,
+    roundId: T.roundId ?? '',
+    synced: String(T.synced),
+    closesAtMs: T.closesAtMs ? String(Math.round(T.closesAtMs)) : '',
+    mySeat: T.mySeat ?? '',
+    lastSeq: T.appliedSeqs.at(-1) ?? '',
+    appliedSeqs: T.appliedSeqs.join(' '),
+  });
 }
 
 function spotCovers(spot, pocket) {
@@ -896,6 +932,8 @@ function tickTable() {
   const T = app.table;
   if (!T || !$('#countdown')) return;
   const now = app.conn?.serverNow() ?? Date.now();
+  // With data-closes-at-ms, what a reader needs to compute the time left as this page does.
+  $('.table-view').dataset.clockOffsetMs = String(Math.round(app.conn?.clockOffsetMs ?? 0));
   const remaining = T.phase === 'betting' && T.closesAtMs ? T.closesAtMs - now : 0;
   const ring = $('#countdown svg');
   setRing(ring, remaining, T.windowMs ?? 10000);
@@ -974,9 +1012,13 @@ function describeFair(result) {
 function drawFair() {
   const list = $('#fair-results');
   if (!list || !app.table) return;
-  clear(list, app.table.fairLines.map((l) => h('li', { class: `fair-result fair-${l.status}`, dataset: { status: l.status, key: l.key } },
-    h('strong', {}, l.title), ': ', h('span', { class: 'fair-text' }, l.text),
-    l.detail ? h('span', { class: 'fair-detail small muted' }, l.detail) : null)));
+  clear(list, app.table.fairLines.map((l) => {
+    // A shoe's line names the rounds it checked, so a reader can check one of them again.
+    const dataset = { status: l.status, key: l.key, ...(l.rounds ? { rounds: l.rounds.join(' ') } : {}) };
+    return h('li', { class: `fair-result fair-${l.status}`, dataset },
+      h('strong', {}, l.title), ': ', h('span', { class: 'fair-text' }, l.text),
+      l.detail ? h('span', { class: 'fair-detail small muted' }, l.detail) : null);
+  }));
 }
 
 // ---------------------------------------------------------------- boot
@@ -987,18 +1029,11 @@ function tick() {
 }
 
 function boot() {
-  window.__croupier = {
-    app,
-    conn: null,
-    table: null,
-    /** Test hook: drop the socket as a network failure would and stay offline `holdMs`. */
-    dropSocket: (holdMs = 0) => app.conn?.drop(holdMs),
-  };
   $('#logout').addEventListener('click', logout);
   $('#lobby-link').addEventListener('click', showLobby);
   setInterval(tick, 200);
   const saved = JSON.parse(sessionStorage.getItem(STORE_KEY) || 'null');
-  if (saved?.resume_token) {
+  if (isToken(saved?.resume_token)) {
     app.login = { player_id: saved.player_id, currency: saved.currency, language: saved.language };
     setLanguage(saved.language);
     app.view = 'lobby';

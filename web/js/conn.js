@@ -5,13 +5,27 @@
 // and for every joined table the last `seq`/`epoch` applied, the rule that a table event
 // with seq <= last is ignored, and the rule that a gap triggers a re-join from the last
 // seq applied. It does not render anything: it calls the handlers it was given.
+//
+// The token is offered in the WebSocket handshake as a subprotocol, never in the URL: URLs
+// end up in proxy logs, server logs and browser history, a handshake header does not. Nor
+// does anything here hang the connection or its token on `window` for other scripts.
 
 const NO_RETRY = new Map([[4003, 'close_expired'], [4004, 'close_replaced'], [4005, 'close_revoked'], [1008, 'close_policy']]);
 /** Replies older than this are given up on, so a lost reply never hangs the UI. */
 const REQUEST_TIMEOUT_MS = 15000;
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
 const PING_MS = 20000;
-const TRACE_MAX = 200;
+/** The protocol the server answers with; the second subprotocol offered carries the token. */
+const PROTOCOL = 'croupier.v1';
+const TOKEN_PROTOCOL_PREFIX = 'croupier.token.';
+/** Launch and resume tokens are 64 lowercase hex characters, which a subprotocol can carry. */
+const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
+
+/** Whether `token` has the form of a launch or resume token. */
+export function isToken(token) {
+  return typeof token === 'string' && TOKEN_PATTERN.test(token);
+}
+
 /**
  * Messages private to this player. Everything else that names a `table` and carries a `seq`
  * is a table event, including types this client does not know yet: those still advance the
@@ -33,13 +47,11 @@ export class PlayerConnection {
     this.tables = new Map(); // table id → {seq, epoch, resyncing}
     this.attempt = 0;
     this.everOnline = false;
-    this.holdUntil = 0;
     this.stopped = false;
     this.failedResumes = 0;
     /** Server clock minus local clock in ms, estimated from event timestamps. */
     this.clockOffsetMs = 0;
     this.clockSamples = 0;
-    this.trace = [];
   }
 
   open(token) {
@@ -50,8 +62,15 @@ export class PlayerConnection {
 
   connect() {
     if (this.stopped) return;
+    if (!isToken(this.token)) {
+      // The WebSocket constructor would throw on a subprotocol it cannot send, and the
+      // server refuses any other form: this session cannot go on.
+      this.stopped = true;
+      this.handlers.status('closed', 'close_policy');
+      return;
+    }
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}/v1/play?token=${encodeURIComponent(this.token)}`);
+    const ws = new WebSocket(`${scheme}://${location.host}/v1/play`, [PROTOCOL, TOKEN_PROTOCOL_PREFIX + this.token]);
     this.ws = ws;
     this.gotWelcome = false;
     this.handlers.status(this.everOnline ? 'reconnecting' : 'connecting');
@@ -81,9 +100,6 @@ export class PlayerConnection {
       return;
     }
     if (msg.ts && msg.type !== 'snapshot') this.noteServerTime(msg.ts);
-    // A short trace of what arrived, for debugging a session (and for the tests' failure reports).
-    this.trace.push(`${msg.type}${msg.seq !== undefined ? `#${msg.seq}` : ''}${msg.round_id !== undefined ? ` r${msg.round_id}` : ''}`);
-    if (this.trace.length > TRACE_MAX) this.trace.shift();
     if (msg.type === 'welcome') {
       const resumed = this.everOnline;
       this.gotWelcome = true;
@@ -209,7 +225,7 @@ export class PlayerConnection {
     }
     if (!this.gotWelcome) this.failedResumes++;
     this.handlers.status(this.everOnline ? 'reconnecting' : 'connecting');
-    const delay = Math.max(BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)], this.holdUntil - Date.now());
+    const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
     this.attempt++;
     setTimeout(() => this.reconnect(), delay);
   }
@@ -227,12 +243,6 @@ export class PlayerConnection {
       }
     }
     this.connect();
-  }
-
-  /** Debug hook for tests: drops the socket as a network failure would, and stays away `holdMs`. */
-  drop(holdMs = 0) {
-    this.holdUntil = Date.now() + holdMs;
-    if (this.ws) this.ws.close(4000, 'debug drop');
   }
 
   close() {

@@ -5,6 +5,8 @@
 //
 // The server is the authority: every command's ack or error is shown, and the console's
 // picture of the round is rebuilt from the table events it receives, never from guesses.
+// The dealer key and the socket stay inside this module: nothing is put on `window`. The
+// status line's `data-state` says when the console is attached (`online`).
 
 import { LANGUAGES, errorText, money, setLanguage, t } from './i18n.js';
 import { cardEl, clear, h, outcomeText, ringEl, setRing } from './dom.js';
@@ -416,7 +418,6 @@ function boot() {
   setLanguage(new URLSearchParams(location.search).get('lang') || browserLang);
   document.addEventListener('keydown', onKey);
   setInterval(tick, 200);
-  window.__dealer = { state };
   renderLogin();
 }
 

@@ -11,12 +11,24 @@ export function h(tag, attrs = {}, ...children) {
     if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
     else if (key === 'class') el.className = value;
     else if (key === 'dataset') Object.assign(el.dataset, value);
-    else if (key === 'style' && typeof value === 'object') Object.assign(el.style, value);
+    else if (key === 'style' && typeof value === 'object') setStyle(el, value);
     else if (value === true) el.setAttribute(key, '');
     else el.setAttribute(key, String(value));
   }
   append(el, children);
   return el;
+}
+
+/**
+ * Sets inline styles through the CSSOM, which the Content-Security-Policy allows (a `style`
+ * attribute in markup would be refused). Custom properties (`--rows`) need setProperty:
+ * assigning them to `el.style` only makes a JavaScript property.
+ */
+function setStyle(el, styles) {
+  for (const [name, value] of Object.entries(styles)) {
+    if (name.startsWith('--')) el.style.setProperty(name, String(value));
+    else el.style[name] = value;
+  }
 }
 
 function append(el, children) {
