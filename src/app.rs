@@ -353,9 +353,10 @@ fn metrics_only(
 > {
     App::new()
         .app_data(web::Data::new(state))
-        .service(web::resource("/metrics").route(web::get().to(|state: web::Data<AppState>| async move {
-            routes::metrics_text(&state)
-        })))
+        .service(
+            web::resource("/metrics")
+                .route(web::get().to(|state: web::Data<AppState>| async move { routes::metrics_text(&state) })),
+        )
         .default_service(web::to(routes::not_found))
 }
 

@@ -138,11 +138,20 @@ impl Limits {
             ("journal_queue_max", self.journal_queue_max as u64),
             ("mailbox_max", self.mailbox_max as u64),
             ("unauthenticated_max", self.unauthenticated_max as u64),
-            ("unauthenticated_per_address_max", self.unauthenticated_per_address_max as u64),
-            ("dealer_auth_failures_per_minute", self.dealer_auth_failures_per_minute as u64),
+            (
+                "unauthenticated_per_address_max",
+                self.unauthenticated_per_address_max as u64,
+            ),
+            (
+                "dealer_auth_failures_per_minute",
+                self.dealer_auth_failures_per_minute as u64,
+            ),
             ("closing_timeout_ms", self.closing_timeout_ms),
             ("sandbox_launches_per_minute", self.sandbox_launches_per_minute as u64),
-            ("sandbox_new_players_per_minute", self.sandbox_new_players_per_minute as u64),
+            (
+                "sandbox_new_players_per_minute",
+                self.sandbox_new_players_per_minute as u64,
+            ),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(format!("limits.{name} must be above 0"));
@@ -291,7 +300,10 @@ impl Config {
             }
         }
         if self.frame_ancestors.is_empty() || self.frame_ancestors.contains([';', ',', '\r', '\n']) {
-            return Err("frame_ancestors: one or more CSP sources separated by spaces, like 'self' https://casino.example".into());
+            return Err(
+                "frame_ancestors: one or more CSP sources separated by spaces, like 'self' https://casino.example"
+                    .into(),
+            );
         }
         self.limits.validate()?;
         Ok(self)

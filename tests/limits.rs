@@ -115,7 +115,7 @@ async fn a_client_that_stops_reading_is_disconnected() {
     let mut open = u64::MAX;
     for _ in 0..600 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let (_, metrics) = server.http("GET", "/metrics", &[], "").await;
+        let (_, metrics) = server.signed("GET", "/metrics", "").await;
         open = metrics_value(
             metrics.as_str().unwrap_or_default(),
             "croupier_connections{kind=\"player\"}",
@@ -176,9 +176,8 @@ async fn launch_tokens_and_sessions_expire() {
     // The live session ends at its expiry (sessions are swept every 5 s).
     while ann.next().await.is_some() {}
     assert_eq!(ann.close_code, Some(4003));
-    let path = format!("/v1/play?token={}", ann.resume_token);
     assert_eq!(
-        upgrade_status(&server.addr, &path).await,
+        upgrade_status_token(&server.addr, &ann.resume_token).await,
         401,
         "an expired session was resumed"
     );

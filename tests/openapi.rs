@@ -415,6 +415,10 @@ async fn the_server_serves_this_document_and_replies_as_it_says() {
     let (status, body) = server.http("GET", "/healthz", &[], "").await;
     check_reply(&doc, "get", "/healthz", status, &body);
     let (status, body) = server.http("GET", "/metrics", &[], "").await;
+    assert_eq!(status, 401, "metrics without a signature: {body}");
+    check_reply(&doc, "get", "/metrics", status, &body);
+    let (status, body) = server.signed("GET", "/metrics", "").await;
+    assert_eq!(status, 200, "signed metrics: {body}");
     check_reply(&doc, "get", "/metrics", status, &body);
     check_reply(&doc, "get", "/v1/openapi.json", 200, &served);
 

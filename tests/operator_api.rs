@@ -76,10 +76,7 @@ async fn revoked_sessions_are_closed_and_dead() {
     assert_eq!((status, reply["revoked"].as_u64()), (200, Some(1)));
     while quinn.next().await.is_some() {}
     assert_eq!(quinn.close_code, Some(4005), "revocation close code");
-    assert_eq!(
-        upgrade_status(&server.addr, &format!("/v1/play?token={}", quinn.resume_token)).await,
-        401
-    );
+    assert_eq!(upgrade_status_token(&server.addr, &quinn.resume_token).await, 401);
     let spare = server.launch("quinn", "EUR").await;
     let session = spare["session_id"].as_str().unwrap();
     assert_eq!(
@@ -118,7 +115,7 @@ async fn public_endpoints_keep_their_contract() {
     let round = rae.next_round("bac").await;
     rae.bet("bac", round, "tie", 100, "t").await;
     rae.bet("bac", round, "moon", 100, "m").await;
-    let (_, metrics) = server.http("GET", "/metrics", &[], "").await;
+    let (_, metrics) = server.signed("GET", "/metrics", "").await;
     let text = metrics.as_str().unwrap_or_default().to_owned();
     for name in [
         "croupier_bets_accepted_total",

@@ -28,10 +28,10 @@ async fn logs_of_a_full_run_carry_no_secrets() {
     // Launch, connect, resume, and a REST call with the resume token.
     let grant = server.launch("kim", "EUR").await;
     let launch = grant["token"].as_str().unwrap().to_owned();
-    let mut first = Client::connect(&format!("ws://{}/v1/play?token={launch}", server.addr)).await;
+    let mut first = Client::connect_token(&server.addr, &launch).await;
     let welcome = first.expect("welcome").await;
     let resume = welcome["resume_token"].as_str().unwrap().to_owned();
-    let mut kim = Client::connect(&format!("ws://{}/v1/play?token={resume}", server.addr)).await;
+    let mut kim = Client::connect_token(&server.addr, &resume).await;
     let again = kim.expect("welcome").await;
     let current = again["resume_token"].as_str().unwrap().to_owned();
     let bearer = [("Authorization", format!("Bearer {current}"))];
@@ -41,10 +41,7 @@ async fn logs_of_a_full_run_carry_no_secrets() {
     // Refused tokens and keys are not echoed either.
     let forged = "f".repeat(64);
     for token in [&launch, &resume, &forged] {
-        assert_eq!(
-            upgrade_status(&server.addr, &format!("/v1/play?token={token}")).await,
-            401
-        );
+        assert_eq!(upgrade_status_token(&server.addr, token).await, 401);
         let bearer = [("Authorization", format!("Bearer {token}"))];
         assert_eq!(server.http("GET", "/v1/balance", &bearer, "").await.0, 401);
     }

@@ -33,7 +33,7 @@ async fn resume_replays_exactly_what_was_missed() {
         })
         .await;
 
-    let mut back = Client::connect(&format!("ws://{}/v1/play?token={resume}", server.addr)).await;
+    let mut back = Client::connect_token(&server.addr, &resume).await;
     let welcome = back.expect("welcome").await;
     assert_eq!(welcome["player_id"], "mia");
     back.seqs.insert("bac".into(), last_seq);
@@ -82,7 +82,7 @@ async fn stale_epoch_gets_a_snapshot_and_newer_connection_replaces_older() {
     nia.next_round("bac").await;
     let resume = nia.resume_token.clone();
 
-    let mut second = Client::connect(&format!("ws://{}/v1/play?token={resume}", server.addr)).await;
+    let mut second = Client::connect_token(&server.addr, &resume).await;
     second.expect("welcome").await;
     // The first connection is told it was replaced and must not reconnect.
     while nia.next().await.is_some() {}
@@ -95,10 +95,7 @@ async fn stale_epoch_gets_a_snapshot_and_newer_connection_replaces_older() {
     assert!(snapshot["phase"].is_string());
     assert_eq!(second.reply(req).await["type"], "ack");
     // A consumed resume token is refused before the upgrade.
-    assert_eq!(
-        upgrade_status(&server.addr, &format!("/v1/play?token={resume}")).await,
-        401
-    );
+    assert_eq!(upgrade_status_token(&server.addr, &resume).await, 401);
     // A plain GET (a link preview) is refused without spending a fresh launch token.
     let grant = server.launch("nia", "EUR").await;
     let path = format!("/v1/play?token={}", grant["token"].as_str().unwrap());

@@ -33,7 +33,7 @@ async fn dropped_player_sees_the_countdown_after_reconnecting_then_stands() {
     let resume = vera.resume_token.clone();
     drop(vera);
 
-    let mut back = Client::connect(&format!("ws://{}/v1/play?token={resume}", server.addr)).await;
+    let mut back = Client::connect_token(&server.addr, &resume).await;
     back.expect("welcome").await;
     back.seqs.insert("bjc".into(), last_seq);
     back.send(json!({"type": "join", "table": "bjc", "last_seq": last_seq, "epoch": epoch}))

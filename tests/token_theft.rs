@@ -18,15 +18,12 @@ async fn stolen_replayed_and_guessed_tokens_open_nothing() {
     let token = grant["token"].as_str().unwrap().to_owned();
     assert_eq!(token.len(), 64, "a launch token carries 256 random bits: {token}");
     assert!(token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
-    let mut ann = Client::connect(&format!("ws://{}/v1/play?token={token}", server.addr)).await;
+    let mut ann = Client::connect_token(&server.addr, &token).await;
     let welcome = ann.expect("welcome").await;
     assert_eq!(welcome["player_id"], "ann");
 
     // A launch token works once.
-    assert_eq!(
-        upgrade_status(&server.addr, &format!("/v1/play?token={token}")).await,
-        401
-    );
+    assert_eq!(upgrade_status_token(&server.addr, &token).await, 401);
     // Guessed, truncated or altered tokens.
     let mut altered = token.clone().into_bytes();
     altered[10] = if altered[10] == b'0' { b'1' } else { b'0' };
@@ -37,7 +34,7 @@ async fn stolen_replayed_and_guessed_tokens_open_nothing() {
         token.to_uppercase(),
     ] {
         assert_eq!(
-            upgrade_status(&server.addr, &format!("/v1/play?token={guess}")).await,
+            upgrade_status_token(&server.addr, &guess).await,
             401,
             "{guess} opened a session"
         );
@@ -45,14 +42,11 @@ async fn stolen_replayed_and_guessed_tokens_open_nothing() {
 
     // A resume token reopens the same session once; the one it replaced is dead.
     let first = welcome["resume_token"].as_str().unwrap().to_owned();
-    let mut again = Client::connect(&format!("ws://{}/v1/play?token={first}", server.addr)).await;
+    let mut again = Client::connect_token(&server.addr, &first).await;
     let second = again.expect("welcome").await;
     assert_eq!(second["player_id"], "ann");
     assert_eq!(second["session_id"], welcome["session_id"]);
-    assert_eq!(
-        upgrade_status(&server.addr, &format!("/v1/play?token={first}")).await,
-        401
-    );
+    assert_eq!(upgrade_status_token(&server.addr, &first).await, 401);
 
     // The player's own REST call sees only its own balance; a player token is no operator key.
     let bearer = vec![(

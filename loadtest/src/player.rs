@@ -16,6 +16,7 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::sleep_until;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
@@ -441,13 +442,21 @@ impl Player {
                 .await
                 .map_err(|_| "lt_tcp_connect".to_owned())?;
             let _ = stream.set_nodelay(true);
-            let url = format!("ws://{}/v1/play?token={}", plan.addr, self.token);
+            // The token travels as a subprotocol, never in the URL (resume tokens must not).
+            let mut request = format!("ws://{}/v1/play", plan.addr)
+                .into_client_request()
+                .map_err(|_| "lt_request".to_owned())?;
+            let protocols = format!("croupier.v1, croupier.token.{}", self.token);
+            request.headers_mut().insert(
+                "Sec-WebSocket-Protocol",
+                protocols.parse().map_err(|_| "lt_request".to_owned())?,
+            );
             // tungstenite zero-fills its whole read buffer before every read, including the
             // last one that finds nothing: at the default 128 KiB that memset was a third of
             // the loadtest's CPU, at 8 KiB still 7%. Pushes are a few hundred bytes; a bigger
             // frame takes several reads.
             let config = WebSocketConfig::default().read_buffer_size(2 * 1024);
-            let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
+            let (mut ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
                 .await
                 .map_err(|e| match e {
                     tokio_tungstenite::tungstenite::Error::Http(response) => {

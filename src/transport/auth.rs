@@ -87,7 +87,11 @@ fn mac(secret: &str, timestamp: &str, nonce: &str, method: &str, path_and_query:
 
 /// Hex HMAC-SHA256 of the canonical string (clients and tests sign with this).
 pub fn sign(secret: &str, timestamp: &str, nonce: &str, method: &str, path_and_query: &str, body: &[u8]) -> String {
-    hex::encode(mac(secret, timestamp, nonce, method, path_and_query, body).finalize().into_bytes())
+    hex::encode(
+        mac(secret, timestamp, nonce, method, path_and_query, body)
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 fn lock(nonces: &Mutex<Nonces>) -> MutexGuard<'_, Nonces> {

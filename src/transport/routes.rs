@@ -138,7 +138,8 @@ fn operator(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<String, 
 
 /// The client's address (the TCP peer's; a proxy's when behind one).
 fn peer(req: &HttpRequest) -> IpAddr {
-    req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip())
+    req.peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip())
 }
 
 fn refused(refusal: Refusal, message: &str) -> HttpResponse {
@@ -775,7 +776,13 @@ async fn play(state: web::Data<AppState>, req: HttpRequest, query: web::Query<Pl
     let Ok(wallet) = state.bank.send(GetWallet(opened.info.player.clone())).await else {
         return internal();
     };
-    let (response, stream) = match takeover::accept(&req, receiver, socket_limits(&state), slot, presented.speaks_protocol.then_some(PROTOCOL)) {
+    let (response, stream) = match takeover::accept(
+        &req,
+        receiver,
+        socket_limits(&state),
+        slot,
+        presented.speaks_protocol.then_some(PROTOCOL),
+    ) {
         Ok(parts) => parts,
         Err(e) => {
             out.close(crate::actors::outbound::close_code::GOING_AWAY);
@@ -853,7 +860,10 @@ async fn deal(state: web::Data<AppState>, req: HttpRequest, query: web::Query<De
     let slot = match state.admission.admit_dealer(peer(&req)) {
         Ok(slot) => Arc::new(slot),
         Err(Refusal::RateLimited) => {
-            return refused(Refusal::RateLimited, "too many failed dealer authentications; wait a minute")
+            return refused(
+                Refusal::RateLimited,
+                "too many failed dealer authentications; wait a minute",
+            )
         }
         Err(refusal) => return refused(refusal, "too many consoles waiting to authenticate"),
     };

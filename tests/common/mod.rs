@@ -275,6 +275,27 @@ pub async fn upgrade_status(addr: &str, path: &str) -> u16 {
     }
 }
 
+/// The HTTP status a real WebSocket upgrade of `/v1/play` presenting `token` the way the
+/// protocol asks (the `croupier.token.<token>` subprotocol) is answered with.
+pub async fn upgrade_status_token(addr: &str, token: &str) -> u16 {
+    match tokio_tungstenite::connect_async(play_request(addr, token)).await {
+        Ok(_) => 101,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("upgrade failed without an HTTP answer: {other}"),
+    }
+}
+
+/// A `/v1/play` upgrade request carrying `token` in `Sec-WebSocket-Protocol`.
+pub fn play_request(addr: &str, token: &str) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/v1/play").into_client_request().unwrap();
+    let protocols = format!("croupier.v1, croupier.token.{token}");
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", protocols.parse().unwrap());
+    request
+}
+
 /// A minimal HTTP/1.1 client (one request per connection).
 pub async fn http(addr: &str, method: &str, path: &str, headers: &[(&str, String)], body: &str) -> (u16, Value) {
     let stream = TcpStream::connect(addr).await.expect("connect");
@@ -358,6 +379,27 @@ pub struct Client {
 impl Client {
     pub async fn connect(url: &str) -> Client {
         let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connect");
+        Client::over(ws)
+    }
+
+    /// Connects to `/v1/play` with `token` in `Sec-WebSocket-Protocol` (the way resume
+    /// tokens must travel).
+    pub async fn connect_token(addr: &str, token: &str) -> Client {
+        let (ws, response) = tokio_tungstenite::connect_async(play_request(addr, token))
+            .await
+            .expect("websocket connect");
+        assert_eq!(
+            response
+                .headers()
+                .get("sec-websocket-protocol")
+                .map(|v| v.to_str().unwrap()),
+            Some("croupier.v1"),
+            "the 101 names the protocol the client offered"
+        );
+        Client::over(ws)
+    }
+
+    fn over(ws: Ws) -> Client {
         Client {
             ws,
             welcome: Value::Null,

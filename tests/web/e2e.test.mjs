@@ -2,14 +2,20 @@
 // Chromium against the real croupier binary (harness.mjs starts it with fast test tables).
 //
 // Each test opens with its goal and method. They share one server and one browser and run
-// in order; every page must finish without console errors or uncaught exceptions.
+// in order; every page must finish without console errors, uncaught exceptions or
+// Content-Security-Policy violations, and without a debug hook on `window`.
+//
+// The pages put nothing on `window`: the tests read what the page shows, including the data
+// attributes the player client keeps on `.table-view` (phase, round id, seqs applied, when
+// betting closes on the server's clock and that clock's offset).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { launchBrowser, newPage } from './browser.mjs';
+import { cspViolations, launchBrowser, newPage, socketTrace } from './browser.mjs';
 import { DEALER_KEY, REPO, getJson, startServer } from './harness.mjs';
+import { startNetCut } from './netcut.mjs';
 
 // Screenshots go to a temp dir; CROUPIER_SCREENSHOTS_DIR=docs/screenshots refreshes the
 // committed ones (README) without every test run rewriting them.
@@ -36,8 +42,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function login(page, playerId, { currency = 'EUR', language = 'en' } = {}) {
-  await page.goto(`${server.base}/`);
+async function login(page, playerId, { currency = 'EUR', language = 'en', base = server.base } = {}) {
+  await page.goto(`${base}/`);
   await page.fill('#player-id', playerId);
   await page.selectOption('#currency', currency);
   await page.selectOption('#language', language);
@@ -48,17 +54,22 @@ async function login(page, playerId, { currency = 'EUR', language = 'en' } = {})
 
 async function openTable(page, id) {
   await page.click(`.table-card[data-table="${id}"] button.open-table`);
-  await page.waitForSelector(`.table-view[data-table="${id}"]`);
-  await page.waitForFunction(() => window.__croupier.table?.synced);
+  await page.waitForSelector(`.table-view[data-table="${id}"][data-synced="true"]`, { state: 'attached' });
 }
 
 /** Waits until betting is open with at least `marginMs` left, and returns the round id. */
 async function waitForBetting(page, marginMs = 1200) {
   await page.waitForFunction((margin) => {
-    const T = window.__croupier.table;
-    return T && T.phase === 'betting' && T.closesAtMs - window.__croupier.conn.serverNow() > margin;
+    // The time left as the page computes it: close time and offset are both server clock.
+    const view = document.querySelector('.table-view');
+    if (!view || view.dataset.phase !== 'betting' || !view.dataset.closesAtMs) return false;
+    return Number(view.dataset.closesAtMs) - (Date.now() + Number(view.dataset.clockOffsetMs)) > margin;
   }, marginMs, { timeout: 20000 });
-  return page.evaluate(() => window.__croupier.table.roundId);
+  return roundIdOf(page);
+}
+
+async function roundIdOf(page) {
+  return Number(await page.getAttribute('.table-view', 'data-round-id'));
 }
 
 async function balance(page) {
@@ -73,9 +84,83 @@ function baccaratReturn(spot, stake, outcome) {
   throw new Error(spot);
 }
 
-function assertNoPageErrors(page) {
+/** No console error, no uncaught exception, no CSP violation, no debug hook on `window`. */
+async function assertCleanPage(page) {
   assert.deepEqual(page.errors, [], `page errors: ${page.errors.join('\n')}`);
+  const violations = await cspViolations(page);
+  assert.deepEqual(violations, [], `Content-Security-Policy violations: ${violations.join('\n')}`);
+  assert.deepEqual(await page.evaluate(() => [typeof window.__croupier, typeof window.__dealer]), ['undefined', 'undefined'],
+    'the page exposes no debug hook');
 }
+
+/** A response header from the server, by lower-case name. */
+function headerOf(headers, name) {
+  return Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
+}
+
+const TOKEN = /^[0-9a-f]{64}$/;
+
+test('the pages are served with a Content-Security-Policy, and a violation would be noticed', async () => {
+  // Method: fetch / and /dealer and read their content-security-policy header. Then, so that
+  // "no violation" in the other tests means something, set a style attribute from the page
+  // (which the policy refuses) and check the recorder in browser.mjs caught it.
+  for (const path of ['/', '/dealer']) {
+    const response = await fetch(server.base + path);
+    assert.equal(response.status, 200, path);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'self'/, `${path}: ${csp}`);
+    assert.match(csp, /frame-ancestors/, `${path}: ${csp}`);
+  }
+  const page = await newPage(browser, DESKTOP);
+  await page.goto(`${server.base}/`);
+  await page.waitForSelector('#player-id');
+  assert.deepEqual(await cspViolations(page), [], 'the login page loads without a violation');
+  await page.evaluate(() => document.body.setAttribute('style', 'outline: 1px solid red'));
+  await page.waitForFunction(() => window.__cspViolations.length > 0);
+  assert.match((await cspViolations(page)).join('\n'), /style-src/);
+  await page.close();
+});
+
+test('the token travels in the WebSocket handshake, never in a URL', async () => {
+  // Method: log in, catching the launch token from the sandbox's answer and the handshake
+  // headers from Chromium's DevTools protocol. The socket's URL is the bare /v1/play, the
+  // handshake offers croupier.v1 and croupier.token.<launch token>, the server answers
+  // croupier.v1, and the page's address holds no token. Reload: the page resumes with the
+  // resume token it kept, offered the same way, and its URL is bare again.
+  const page = await newPage(browser, DESKTOP);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  const offered = [];
+  const answered = [];
+  cdp.on('Network.webSocketWillSendHandshakeRequest', (e) => offered.push(headerOf(e.request.headers, 'sec-websocket-protocol')));
+  cdp.on('Network.webSocketHandshakeResponseReceived', (e) => answered.push(headerOf(e.response.headers, 'sec-websocket-protocol')));
+  const launched = page.waitForResponse((r) => r.url().endsWith('/v1/sandbox/launch'));
+  await login(page, 'ivan-e2e');
+  const launchToken = (await (await launched).json()).token;
+  assert.match(launchToken, TOKEN);
+  const play = `${server.base.replace(/^http/, 'ws')}/v1/play`;
+  assert.deepEqual(page.sockets.map((s) => s.url), [play], 'one socket, to the bare URL');
+  assert.deepEqual(offered, [`croupier.v1, croupier.token.${launchToken}`]);
+  assert.deepEqual(answered, ['croupier.v1']);
+  const href = await page.evaluate(() => location.href);
+  assert.equal(href, `${server.base}/`);
+
+  const { resume_token: resumeToken } = JSON.parse(await page.evaluate(() => sessionStorage.getItem('croupier.session')));
+  assert.match(resumeToken, TOKEN);
+  await page.reload();
+  await page.waitForSelector('.table-card');
+  await page.waitForSelector('#balance[data-amount]');
+  assert.deepEqual(page.sockets.map((s) => s.url), [play, play], 'the resumed socket has the bare URL too');
+  assert.deepEqual(offered.at(-1), `croupier.v1, croupier.token.${resumeToken}`);
+  assert.equal(answered.at(-1), 'croupier.v1');
+  const hrefResumed = await page.evaluate(() => location.href);
+  assert.equal(hrefResumed, `${server.base}/`);
+  for (const token of [launchToken, resumeToken]) assert.ok(!hrefResumed.includes(token) && !href.includes(token), 'no token in the address');
+  assert.equal(await balance(page), 100000, 'the resumed session is the same player');
+  await assertCleanPage(page);
+  await cdp.detach();
+  await page.close();
+});
 
 test('a player logs in, bets on baccarat, sees the cards one by one, the result and the right balance', async () => {
   // Method: sandbox login in the page, open the fast baccarat table, bet €5 on banker and
@@ -88,6 +173,7 @@ test('a player logs in, bets on baccarat, sees the cards one by one, the result 
   assert.match(await page.textContent('#balance'), /€1,000\.00/);
   await openTable(page, 'bac-play');
   const roundId = await waitForBetting(page);
+  // The test's own recorder (the page has no hook): every change in the number of cards.
   await page.evaluate(() => {
     window.__cardCounts = [];
     const felt = document.querySelector('#hands');
@@ -126,7 +212,7 @@ test('a player logs in, bets on baccarat, sees the cards one by one, the result 
   assert.equal(await mine.getAttribute('data-won'), String(returned));
   assert.equal(await mine.getAttribute('data-staked'), '600');
   assert.ok((await page.textContent('#announcer')).length > 0, 'the result is announced to screen readers');
-  assertNoPageErrors(page);
+  await assertCleanPage(page);
   await page.close();
 });
 
@@ -146,12 +232,13 @@ test('a dealer console deals a round on the console table while a player watches
   await dealer.fill('#dealer-key', DEALER_KEY);
   await dealer.click('form.login button[type=submit]');
   await dealer.waitForSelector('#open-round');
-  await dealer.waitForFunction(() => window.__dealer.state.attached);
+  // Attached: the key was accepted (the status line stays hidden while online).
+  await dealer.waitForSelector('#conn-status[data-state="online"]', { state: 'attached' });
 
   await dealer.click('#open-round');
   await dealer.waitForSelector('#phase[data-phase="betting"]');
   await player.waitForSelector('#phase[data-phase="betting"]');
-  const roundId = await player.evaluate(() => window.__croupier.table.roundId);
+  const roundId = await roundIdOf(player);
   await player.click('.spot-player');
   await player.waitForSelector('#my-bets li[data-status="accepted"]');
   await dealer.waitForSelector('#bets-count[data-count="1"]');
@@ -210,46 +297,62 @@ test('a dealer console deals a round on the console table while a player watches
   await player.waitForSelector('#phase[data-phase="paused"]');
   await dealer.keyboard.press('p');
   await player.waitForFunction(() => document.querySelector('#phase').dataset.phase !== 'paused');
-  assertNoPageErrors(player);
-  assertNoPageErrors(dealer);
+  await assertCleanPage(player);
+  await assertCleanPage(dealer);
   await dealer.close();
   await player.close();
 });
 
-test('a forced socket drop shows reconnecting, resumes by last_seq and redraws with nothing missed', async () => {
-  // Method: while a round is betting, drop the page's socket through its debug hook and
-  // keep it offline for 3 s while the round closes and cards are dealt. The banner must say
+test('a dropped connection shows reconnecting, resumes by last_seq and redraws with nothing missed', async () => {
+  // Method: the page reaches the server through a TCP relay (netcut.mjs). While a round is
+  // betting, the relay drops the page's connections as a network failure would and holds new
+  // ones for 3 s while the round closes and cards are dealt. The banner must say
   // "Reconnecting…"; after the resume every seq from the join on was applied exactly once
-  // and in order, and the cards drawn are the round record's cards, in order.
+  // and in order (the page's data-applied-seqs), the felt holds the round record's cards at
+  // their positions in dealing order, and no socket URL carried the resume token.
+  const relay = await startNetCut(server.base);
   const page = await newPage(browser, DESKTOP);
-  await login(page, 'carol-e2e');
-  await openTable(page, 'bac-play');
-  const roundId = await waitForBetting(page, 1500);
-  await page.click('.spot-tie');
-  await page.waitForSelector('#my-bets li[data-status="accepted"]');
-  const seqBefore = await page.evaluate(() => window.__croupier.conn.lastSeq('bac-play'));
-  await page.evaluate(() => window.__croupier.dropSocket(3000));
-  await page.waitForSelector('#conn-status:not([hidden])');
-  assert.match(await page.textContent('#conn-status'), /Reconnecting…/);
-  await page.waitForTimeout(1500);
-  assert.equal(await page.evaluate(() => window.__croupier.conn.lastSeq('bac-play')), seqBefore, 'offline: nothing applied');
-  await page.waitForSelector('#conn-status[data-state="online"]', { timeout: 15000 });
-  await page.waitForSelector(`#result[data-round="${roundId}"]:not([data-outcome=""])`, { timeout: 15000 });
-  // One read of state and felt, before the next round clears them.
-  const seen = await page.evaluate(() => ({
-    seqs: [...window.__croupier.table.appliedSeqs],
-    cards: window.__croupier.table.cards.map((c) => `${c.to}:${c.card}`),
-    felt: [...document.querySelectorAll('#hands .card')].map((el) => el.dataset.card),
-  }));
-  const { seqs } = seen;
-  assert.ok(seqs.at(-1) > seqBefore + 2, 'events emitted while offline were replayed');
-  seqs.forEach((seq, i) => { if (i) assert.equal(seq, seqs[i - 1] + 1, `gap-free and applied once: ${seqs}`); });
-  const record = await getJson(server.base, `/v1/rounds/${roundId}`);
-  assert.deepEqual(seen.cards, record.cards.map((c) => `${c.position}:${c.card}`), 'state holds every card, in order');
-  assert.deepEqual(seen.felt.sort(), record.cards.map((c) => c.card).sort(), 'the felt is redrawn with every card');
+  try {
+    await login(page, 'carol-e2e', { base: relay.base });
+    await openTable(page, 'bac-play');
+    const roundId = await waitForBetting(page, 1500);
+    await page.click('.spot-tie');
+    await page.waitForSelector('#my-bets li[data-status="accepted"]');
+    const lastSeq = async () => Number(await page.getAttribute('.table-view', 'data-last-seq'));
+    const seqBefore = await lastSeq();
+    relay.cut(3000);
+    await page.waitForSelector('#conn-status:not([hidden])');
+    assert.match(await page.textContent('#conn-status'), /Reconnecting…/);
+    await page.waitForTimeout(1500);
+    assert.equal(await lastSeq(), seqBefore, 'offline: nothing applied');
+    await page.waitForSelector('#conn-status[data-state="online"]', { timeout: 15000 });
+    await page.waitForSelector(`#result[data-round="${roundId}"]:not([data-outcome=""])`, { timeout: 15000 });
+    // One read of state and felt, before the next round clears them.
+    const seen = await page.evaluate(() => {
+      const cards = [...document.querySelectorAll('#hands .card')];
+      return {
+        seqs: document.querySelector('.table-view').dataset.appliedSeqs.split(' ').map(Number),
+        dealt: cards.map((el) => ({ index: Number(el.dataset.index), card: `${el.dataset.to}:${el.dataset.card}` }))
+          .sort((a, b) => a.index - b.index),
+        felt: cards.map((el) => el.dataset.card),
+      };
+    });
+    const { seqs } = seen;
+    assert.ok(seqs.at(-1) > seqBefore + 2, 'events emitted while offline were replayed');
+    seqs.forEach((seq, i) => { if (i) assert.equal(seq, seqs[i - 1] + 1, `gap-free and applied once: ${seqs}`); });
+    const record = await getJson(server.base, `/v1/rounds/${roundId}`);
+    assert.deepEqual(seen.dealt.map((c) => c.index), record.cards.map((_, i) => i), 'every card dealt is on the felt once');
+    assert.deepEqual(seen.dealt.map((c) => c.card), record.cards.map((c) => `${c.position}:${c.card}`), 'every card at its position, in order');
+    assert.deepEqual(seen.felt.sort(), record.cards.map((c) => c.card).sort(), 'the felt is redrawn with every card');
+    const play = `${relay.base.replace(/^http/, 'ws')}/v1/play`;
+    assert.ok(page.sockets.length >= 2, 'the page opened a new socket');
+    assert.deepEqual(page.sockets.map((s) => s.url), page.sockets.map(() => play), 'every socket URL is the bare /v1/play');
 
-  assertNoPageErrors(page);
-  await page.close();
+    await assertCleanPage(page);
+  } finally {
+    await page.close();
+    await relay.close();
+  }
 });
 
 test('the fairness panel recomputes a finished shoe in the browser and says verified', async () => {
@@ -263,7 +366,7 @@ test('the fairness panel recomputes a finished shoe in the browser and says veri
   await page.waitForSelector('.fair-result[data-status="verified"]', { timeout: 60000 });
   assert.match(await page.textContent('.fair-result[data-status="verified"]'), /Verified: the commit and every card match/);
   assert.equal(await page.locator('.fair-result[data-status="mismatch"]').count(), 0);
-  const rounds = await page.evaluate(() => window.__croupier.table.fairLines.find((l) => l.status === 'verified').rounds);
+  const rounds = (await page.getAttribute('.fair-result[data-status="verified"][data-rounds]', 'data-rounds')).split(' ').map(Number);
   assert.ok(rounds.length >= 1);
   const checkByNumber = async (id) => {
     await page.fill('#fair-round', String(id));
@@ -276,7 +379,7 @@ test('the fairness panel recomputes a finished shoe in the browser and says veri
   assert.equal((await getJson(server.base, `/v1/rounds/${last}/verify`)).status, 'verified', 'the server agrees');
   assert.ok(consoleRoundId, 'the dealer test ran first');
   assert.equal(await checkByNumber(consoleRoundId), 'unverifiable');
-  assertNoPageErrors(page);
+  await assertCleanPage(page);
   await page.close();
 });
 
@@ -291,7 +394,7 @@ test('blackjack: a seat bet, the decision buttons with their timer, and settleme
     const roundId = await waitForBetting(page);
     await page.click('.spot-main');
     await page.waitForSelector('#my-bets li[data-status="accepted"]');
-    const seat = await page.evaluate(() => window.__croupier.table.mySeat);
+    const seat = Number(await page.getAttribute('.table-view', 'data-my-seat'));
     assert.ok(seat >= 1 && seat <= 7, `the ack gives a seat, got ${seat}`);
     await page.waitForSelector(`#decision .action-stand, #result[data-round="${roundId}"]:not([data-outcome=""])`, { timeout: 20000 });
     if (await page.locator('#decision .action-stand').count()) {
@@ -303,9 +406,8 @@ test('blackjack: a seat bet, the decision buttons with their timer, and settleme
       await page.screenshot({ path: join(SHOTS, 'blackjack-desktop.png') });
       await page.click('#decision .action-stand');
       await page.waitForSelector(`#result[data-round="${roundId}"][data-settled="true"]`, { timeout: 20000 });
-      const trace = await page.evaluate(() => window.__croupier.conn.trace.join(' '));
-      assert.notEqual(await page.getAttribute('#result', 'data-outcome'), '', `the result is shown; received: ${trace}`);
-      assertNoPageErrors(page);
+      assert.notEqual(await page.getAttribute('#result', 'data-outcome'), '', `the result is shown; received: ${socketTrace(page)}`);
+      await assertCleanPage(page);
       await page.close();
       return;
     }
@@ -323,7 +425,7 @@ test('errors in words, other languages and currencies', async () => {
   assert.equal(await de.textContent('#lobby-title'), 'Tische');
   assert.equal(await de.getAttribute('html', 'lang'), 'de');
   assert.match(await de.textContent('#balance'), /Guthaben\s*1\.000,00\s€/);
-  assertNoPageErrors(de);
+  await assertCleanPage(de);
   await de.close();
 
   const es = await newPage(browser, DESKTOP);
@@ -342,7 +444,7 @@ test('errors in words, other languages and currencies', async () => {
   await es.waitForSelector('#my-bets li[data-status="accepted"]');
   await es.waitForSelector('#hands .ball.landed', { timeout: 20000 });
   await es.screenshot({ path: join(SHOTS, 'roulette-desktop.png') });
-  assertNoPageErrors(es);
+  await assertCleanPage(es);
   await es.close();
 });
 
@@ -367,7 +469,7 @@ test('screenshots of the lobby and a table at phone and desktop width', async ()
     await page.screenshot({ path: join(SHOTS, `table-${name}.png`), animations: 'disabled' });
     const tableOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(tableOverflow <= 0, `the ${name} table does not scroll sideways (${tableOverflow}px)`);
-    assertNoPageErrors(page);
+    await assertCleanPage(page);
     await page.close();
   }
 });
