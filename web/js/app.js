@@ -933,7 +933,9 @@ function tickTable() {
   if (!T || !$('#countdown')) return;
   const now = app.conn?.serverNow() ?? Date.now();
   // With data-closes-at-ms, what a reader needs to compute the time left as this page does.
-  $('.table-view').dataset.clockOffsetMs = String(Math.round(app.conn?.clockOffsetMs ?? 0));
+  const view = $('.table-view');
+  const offset = String(Math.round(app.conn?.clockOffsetMs ?? 0));
+  if (view.dataset.clockOffsetMs !== offset) view.dataset.clockOffsetMs = offset;
   const remaining = T.phase === 'betting' && T.closesAtMs ? T.closesAtMs - now : 0;
   const ring = $('#countdown svg');
   setRing(ring, remaining, T.windowMs ?? 10000);

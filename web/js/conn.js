@@ -7,8 +7,9 @@
 // seq applied. It does not render anything: it calls the handlers it was given.
 //
 // The token is offered in the WebSocket handshake as a subprotocol, never in the URL: URLs
-// end up in proxy logs, server logs and browser history, a handshake header does not. Nor
-// does anything here hang the connection or its token on `window` for other scripts.
+// are written to access and proxy logs, a handshake header is not (and the server refuses a
+// resume token in the query). Nor is the connection or its token hung on `window`, where
+// any script on the page could take it.
 
 const NO_RETRY = new Map([[4003, 'close_expired'], [4004, 'close_replaced'], [4005, 'close_revoked'], [1008, 'close_policy']]);
 /** Replies older than this are given up on, so a lost reply never hangs the UI. */
