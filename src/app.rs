@@ -156,14 +156,8 @@ fn listen_on(addr: std::net::SocketAddr) -> std::io::Result<std::net::TcpListene
 /// would hold its connection and the kernel's send buffer (megabytes) for as long as it
 /// acknowledges window probes. TCP_USER_TIMEOUT has the kernel drop it instead.
 fn set_write_timeout(conn: &dyn std::any::Any, timeout: std::time::Duration) {
-    use actix_tls::accept::rustls_0_23::TlsStream;
-    use actix_web::rt::net::TcpStream;
-    let tcp = match conn.downcast_ref::<TcpStream>() {
-        Some(tcp) => tcp,
-        None => match conn.downcast_ref::<TlsStream<TcpStream>>() {
-            Some(tls) => tls.get_ref().0,
-            None => return,
-        },
+    let Some(tcp) = crate::transport::takeover::tcp_stream(conn) else {
+        return;
     };
     #[cfg(any(target_os = "linux", target_os = "android"))]
     if let Err(e) = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(timeout)) {
@@ -278,7 +272,8 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         Some(metrics_addr) => {
             let metrics_listener = listen_on(metrics_addr)?;
             let bound = metrics_listener.local_addr()?;
-            tracing::info!(addr = %bound, "metrics listening");
+            // Scripts read this line to find the port when it is 0.
+            println!("croupier metrics on http://{bound}");
             server.listen("croupier-metrics", metrics_listener, move || {
                 let state = metrics_state.clone();
                 actix_http::HttpService::build()

@@ -83,6 +83,19 @@ async fn https_and_wss_carry_the_whole_api_and_plain_http_is_refused() {
 
     let (status, _) = http_over(tls.connect().await, &tls.addr, "GET", "/healthz", &[], "").await;
     assert_eq!(status, 200);
+    // Pages served over TLS tell the browser to keep to HTTPS.
+    let mut page = tls.connect().await;
+    let request = format!("GET / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", tls.addr);
+    tokio::io::AsyncWriteExt::write_all(&mut page, request.as_bytes())
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(WAIT, tokio::io::AsyncReadExt::read_to_end(&mut page, &mut raw)).await;
+    let head = String::from_utf8_lossy(&raw).to_lowercase();
+    assert!(
+        head.contains("strict-transport-security: max-age="),
+        "no HSTS: {head:.400}"
+    );
     let deposit = json!({"player_id": "tina", "currency": "EUR", "amount": 5_000}).to_string();
     let (status, reply) = tls.signed("POST", "/v1/sandbox/deposit", &deposit).await;
     assert_eq!(status, 200, "{reply}");

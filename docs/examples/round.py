@@ -153,8 +153,10 @@ async def play(args):
     if args.resume:
         log(f"# disconnected at seq {last_seq}; waiting {args.away_s} s, then resuming")
         await asyncio.sleep(args.away_s)
-        url = grant["ws_url"].split("?")[0] + "?token=" + welcome["resume_token"]
-        async with websockets.connect(url, max_size=2**20) as ws:
+        # A resume token never travels in the URL: it is offered as a subprotocol.
+        url = grant["ws_url"].split("?")[0]
+        protocols = ["croupier.v1", "croupier.token." + welcome["resume_token"]]
+        async with websockets.connect(url, subprotocols=protocols, max_size=2**20) as ws:
             player = Player(ws, log)
             player.applied[args.table] = last_seq
             await player.receive()  # welcome, with a new resume_token

@@ -203,8 +203,7 @@ impl Admission {
         }
     }
 
-    /// Room for one new sandbox player; [`Admission::sandbox_player_not_new`] gives it back
-    /// when the player turned out to exist already.
+    /// Room for one new sandbox player.
     ///
     /// # Errors
     /// `RateLimited` past `sandbox_new_players_per_minute`.
@@ -214,10 +213,6 @@ impl Admission {
         } else {
             Err(Refusal::RateLimited)
         }
-    }
-
-    pub fn sandbox_player_not_new(&self) {
-        lock(&self.sandbox_new_players).give_back();
     }
 
     /// Forgets per-address buckets that have refilled. Runs on a timer (`PRUNE_INTERVAL`).

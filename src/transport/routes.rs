@@ -284,23 +284,25 @@ async fn sandbox_launch(state: web::Data<AppState>, req: HttpRequest, body: web:
     if let Err(refusal) = state.admission.sandbox_launch(peer(&req)) {
         return refused(refusal, "too many sandbox launches from this address; wait a minute");
     }
-    // A new player's welcome credit grows the journal: their number per minute is capped.
-    if let Err(refusal) = state.admission.sandbox_new_player() {
-        return refused(refusal, "too many new sandbox players; wait a minute");
-    }
-    let amount = SANDBOX_WELCOME_MAJOR * 10i64.pow(request.currency.minor_digits());
     // One welcome per player and currency: the txid makes repeats harmless.
     let txid = format!("deposit/sandbox-welcome/{}", request.currency);
-    match deposit(&state, &request.player_id, request.currency, amount, txid).await {
-        Ok(_) => {}
-        Err(e) => {
-            state.admission.sandbox_player_not_new();
-            match e {
-                WalletError::Internal => return internal(),
-                e if e.code() == "busy" => return error(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
-                // Already welcomed: the session is launched all the same.
-                _ => {}
-            }
+    let key = records::ledger_key(&request.player_id, &txid);
+    let welcomed = match state.journal.tree(Tree::Ledger).contains_key(key) {
+        Ok(welcomed) => welcomed,
+        Err(_) => return internal(),
+    };
+    if !welcomed {
+        // A new player's welcome credit grows the journal: their number per minute is capped.
+        if let Err(refusal) = state.admission.sandbox_new_player() {
+            return refused(refusal, "too many new sandbox players; wait a minute");
+        }
+        let amount = SANDBOX_WELCOME_MAJOR * 10i64.pow(request.currency.minor_digits());
+        match deposit(&state, &request.player_id, request.currency, amount, txid).await {
+            Ok(_) => {}
+            Err(e) if e.code() == "busy" => return error(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
+            Err(WalletError::Internal) => return internal(),
+            // Welcomed meanwhile by a launch beside this one.
+            Err(_) => {}
         }
     }
     launch(&state, &req, request).await

@@ -117,11 +117,6 @@ impl TokenBucket {
         self.tokens >= 1.0
     }
 
-    /// Returns a token taken for something that did not happen.
-    pub fn give_back(&mut self) {
-        self.tokens = (self.tokens + 1.0).min(self.burst);
-    }
-
     /// Refilled to its burst: indistinguishable from a new bucket.
     pub fn is_full(&mut self) -> bool {
         self.refill();

@@ -289,7 +289,7 @@ struct Connection<T> {
     _slot: Arc<Slot>,
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
+impl<T: AsyncRead + AsyncWrite + Unpin + 'static> Connection<T> {
     fn new(io: T, read: BytesMut, takeover: Takeover) -> Self {
         let SocketLimits {
             frame_bytes_max,
@@ -319,10 +319,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
         if self.deadline.is_none() && (self.closing || self.outbound.poll_close(cx).is_some()) {
             self.deadline = Some(Box::pin(actix_web::rt::time::sleep(self.closing_timeout)));
         }
-        match &mut self.deadline {
-            Some(deadline) => deadline.as_mut().poll(cx),
-            None => Poll::Pending,
+        let Some(deadline) = &mut self.deadline else {
+            return Poll::Pending;
+        };
+        ready!(deadline.as_mut().poll(cx));
+        // Reset rather than close: a plain close leaves what the client never read in the
+        // kernel's buffers until it reads it, which a client that stopped reading never does.
+        if let Some(tcp) = tcp_stream(&self.io as &dyn std::any::Any) {
+            let _ = socket2::SockRef::from(tcp).set_linger(Some(Duration::ZERO));
         }
+        Poll::Ready(())
     }
 
     /// Writes until the queue is empty or the socket is full. Ready when writing is over:
@@ -463,17 +469,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Connection<T> {
     }
 }
 
-/// Refuses the frame at the front of `read` from its header alone: reserved bits set, or
-/// a declared payload over `frame_bytes_max`. actix-http's parser checks the length only
-/// once the whole declared frame has arrived, and reports reserved bits as an I/O error.
+/// The TCP socket under a connection, plain or TLS (the server's two kinds of io).
+pub fn tcp_stream(io: &dyn std::any::Any) -> Option<&actix_web::rt::net::TcpStream> {
+    use actix_tls::accept::rustls_0_23::TlsStream;
+    use actix_web::rt::net::TcpStream;
+    io.downcast_ref::<TcpStream>()
+        .or_else(|| io.downcast_ref::<TlsStream<TcpStream>>().map(|tls| tls.get_ref().0))
+}
+
+/// Refuses the frame at the front of `read` when its header declares a payload over
+/// `frame_bytes_max`: actix-http's parser compares the length with its limit only once the
+/// whole declared frame has arrived.
 fn check_header(read: &[u8], frame_bytes_max: usize) -> Result<(), Violation> {
-    const RESERVED_BITS: u8 = 0b0111_0000;
-    let Some(&first) = read.first() else {
-        return Ok(());
-    };
-    if first & RESERVED_BITS != 0 {
-        return Err(Violation::Protocol);
-    }
     let declared = match read.get(1).map(|second| second & 0x7f) {
         None => return Ok(()),
         Some(126) if read.len() >= 4 => u16::from_be_bytes([read[2], read[3]]) as u64,
@@ -508,7 +515,7 @@ impl<T> Drop for Connection<T> {
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin> Future for Connection<T> {
+impl<T: AsyncRead + AsyncWrite + Unpin + 'static> Future for Connection<T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {

@@ -55,6 +55,8 @@ pub fn console_table(id: &str, game: &str) -> String {
 pub struct Server {
     pub dir: tempfile::TempDir,
     pub addr: String,
+    /// The metrics listener's address, when the config sets `metrics_listen`.
+    pub metrics_addr: Option<String>,
     child: Option<Child>,
     /// Everything the server wrote to stderr (logs), for the no-secrets check.
     pub log_path: PathBuf,
@@ -80,6 +82,7 @@ impl Server {
         let mut server = Server {
             dir,
             addr: String::new(),
+            metrics_addr: None,
             child: None,
             log_path,
             log_filter: log_filter.to_owned(),
@@ -112,6 +115,9 @@ impl Server {
             let Some(Ok(line)) = lines.next() else {
                 panic!("server exited before listening: {}", self.logs());
             };
+            if let Some(metrics) = line.strip_prefix("croupier metrics on http://") {
+                self.metrics_addr = Some(metrics.to_owned());
+            }
             let listening = line.strip_prefix("croupier listening on ");
             if let Some(addr) = listening.and_then(|l| l.strip_prefix("http://").or(l.strip_prefix("https://"))) {
                 break addr.to_owned();
@@ -157,6 +163,11 @@ impl Server {
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();
+    }
+
+    /// The server's process id (to read its memory from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the server is running").id()
     }
 
     pub fn data_dir(&self) -> PathBuf {
