@@ -22,8 +22,9 @@ use actix_web::{web, App};
 
 use crate::actors::lobby::{LobbyActor, RegisterTable};
 use crate::actors::sessions::{CloseAll, SessionsActor};
-use crate::actors::table::{now_us, Shutdown, TableActor};
+use crate::actors::table::{Shutdown, TableActor};
 use crate::actors::wallet::BankActor;
+use crate::clock::now_us;
 use crate::config::{load_tables, Config, TableConfig, TlsFiles};
 use crate::journal::records::{self, RoundRecord, RoundStatus};
 use crate::journal::replay::{plan_repairs, replay_ledger, Replayed};

@@ -347,7 +347,7 @@ impl Config {
 }
 
 /// Betting limits of one currency at one table, per bet, in minor units.
-#[derive(Clone, Copy, Debug, Deserialize, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StakeLimits {
     pub stake_min: Amount,
@@ -355,7 +355,7 @@ pub struct StakeLimits {
 }
 
 /// How a table's rounds are driven.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DealerMode {
     /// Deals from the committed RNG shoe on a timer.

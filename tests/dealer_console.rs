@@ -114,11 +114,22 @@ async fn void_refunds_everyone_and_dealer_keys_open_only_their_tables() {
     }
     command(&mut console, json!({"type": "close_betting"})).await;
     command(&mut console, json!({"type": "deal", "card": "5h"})).await;
-    command(
-        &mut console,
-        json!({"type": "void", "reason": "card dropped on the floor"}),
-    )
-    .await;
+    // The void's ack comes after its `round_void`, which is durable and broadcast by then.
+    let req = console
+        .send(json!({"type": "void", "reason": "card dropped on the floor"}))
+        .await;
+    let mut void_seen = false;
+    loop {
+        let msg = console.next().await.expect("the console stays open");
+        if msg["type"] == "round_void" {
+            void_seen = true;
+        }
+        if msg["req"] == json!(req) {
+            assert_eq!(msg["type"], "ack", "{msg}");
+            assert!(void_seen, "the void was acknowledged before its round_void");
+            break;
+        }
+    }
     for client in &mut players {
         let void = client.expect("round_void").await;
         assert_eq!(void["reason"], "card dropped on the floor");

@@ -421,6 +421,14 @@ async fn the_server_serves_this_document_and_replies_as_it_says() {
     assert_eq!(status, 200, "signed metrics: {body}");
     check_reply(&doc, "get", "/metrics", status, &body);
     check_reply(&doc, "get", "/v1/openapi.json", 200, &served);
+    let (status, asyncapi) = server.http("GET", "/v1/asyncapi.json", &[], "").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        asyncapi,
+        serde_json::from_str::<Value>(&read("docs/asyncapi.json")).unwrap(),
+        "GET /v1/asyncapi.json differs from docs/asyncapi.json (rebuild the binary)"
+    );
+    check_reply(&doc, "get", "/v1/asyncapi.json", status, &asyncapi);
 
     // Money and sessions.
     let deposit = json!({"player_id": "doc-alice", "currency": "EUR", "amount": 50_000, "tx_id": "doc-1"}).to_string();

@@ -1,5 +1,5 @@
 //! Target `protocol`: one inbound WebSocket text frame through
-//! `croupier::transport::protocol::parse`, as the player socket (`ClientMsg`) and the dealer
+//! `croupier::wire::inbound::parse`, as the player socket (`ClientMsg`) and the dealer
 //! console (`DealerMsg`) parse it, then through the field parsers the table actor applies
 //! to an accepted command (`table_side`).
 //!
@@ -8,9 +8,9 @@
 //! own top-level `req` when it has a readable one (the client matches replies by it); an
 //! accepted frame's `req` is that same `req`; the ids in an accepted frame are valid ids.
 
-use croupier::actors::messages::CommandError;
+use croupier::wire::CommandError;
 use croupier::domain::ids::{BetId, TableId};
-use croupier::transport::protocol::{self, ClientMsg, DealerMsg};
+use croupier::wire::inbound::{self as protocol, ClientMsg, DealerMsg};
 use serde_json::Value;
 
 use crate::table_side;

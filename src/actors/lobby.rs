@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use actix::prelude::*;
 use serde_json::json;
 
-use crate::actors::messages::{FindTable, GetLobby, TableStatus};
+use crate::actors::messages::{FindTable, GetLobby, TableHandle, TableStatus};
 use crate::actors::table::TableActor;
 use crate::config::TableConfig;
 use crate::domain::ids::TableId;
@@ -60,10 +60,10 @@ impl Handler<TableStatus> for LobbyActor {
 }
 
 impl Handler<FindTable> for LobbyActor {
-    type Result = Option<Addr<TableActor>>;
+    type Result = Option<TableHandle>;
 
     fn handle(&mut self, FindTable(id): FindTable, _: &mut Self::Context) -> Self::Result {
-        self.tables.get(&id).and_then(|e| e.addr.clone())
+        self.tables.get(&id).and_then(|e| e.addr.clone()).map(TableHandle::new)
     }
 }
 

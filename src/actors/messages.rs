@@ -11,28 +11,6 @@ use crate::domain::ids::{BetId, PlayerId, RoundId, TableId};
 use crate::domain::money::{Amount, Currency};
 use crate::journal::records::LedgerRecord;
 
-/// A command's failure as the client sees it: a stable code and words for people.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct CommandError {
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl CommandError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> CommandError {
-        CommandError {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<crate::domain::error::RuleError> for CommandError {
-    fn from(error: crate::domain::error::RuleError) -> Self {
-        CommandError::new(error.code(), error.to_string())
-    }
-}
-
 /// Who is speaking: a player's connection with its session.
 #[derive(Clone)]
 pub struct Caller {
@@ -182,5 +160,48 @@ pub struct TableStatus {
 pub struct GetLobby;
 
 #[derive(Message)]
-#[rtype(result = "Option<Addr<TableActor>>")]
+#[rtype(result = "Option<TableHandle>")]
 pub struct FindTable(pub TableId);
+
+/// A table as sockets reach it: the messages a table takes, without its actor's type (the
+/// transport knows tables only through this).
+#[derive(Clone)]
+pub struct TableHandle(Addr<TableActor>);
+
+impl TableHandle {
+    pub fn new(addr: Addr<TableActor>) -> TableHandle {
+        TableHandle(addr)
+    }
+
+    /// Queues `msg` for the table; false when its mailbox is full (`mailbox_max`): the
+    /// caller answers `busy` instead of waiting.
+    pub fn try_send<M: ForTable>(&self, msg: M) -> bool {
+        msg.try_send_to(&self.0)
+    }
+
+    /// Queues `msg` even past the mailbox bound: for leaving and detaching, which free
+    /// the table's resources and must not be lost.
+    pub fn do_send<M: ForTable>(&self, msg: M) {
+        msg.do_send_to(&self.0);
+    }
+}
+
+/// A message a socket sends a table.
+pub trait ForTable: Message<Result = ()> + Send + 'static + Sized {
+    fn try_send_to(self, table: &Addr<TableActor>) -> bool;
+    fn do_send_to(self, table: &Addr<TableActor>);
+}
+
+impl<M> ForTable for M
+where
+    M: Message<Result = ()> + Send + 'static,
+    TableActor: Handler<M>,
+{
+    fn try_send_to(self, table: &Addr<TableActor>) -> bool {
+        table.try_send(self).is_ok()
+    }
+
+    fn do_send_to(self, table: &Addr<TableActor>) {
+        table.do_send(self);
+    }
+}

@@ -11,22 +11,23 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use bytestring::ByteString;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::actors::lobby::LobbyActor;
 use crate::actors::messages::{
-    Act, Caller, ClientSeed, CommandError, Credit, DealerAction, DealerCommand, Debit, GetBalances, GetWallet, Join,
-    Leave, PlaceBet, TableStatus,
+    Act, Caller, ClientSeed, Credit, DealerAction, DealerCommand, Debit, GetBalances, GetWallet, Join, Leave, PlaceBet,
+    TableStatus,
 };
 use crate::actors::outbound::{close_code, ConnId, Outbound};
 use crate::actors::wallet::{BankActor, WalletActor, WalletError};
+use crate::clock::now_us;
 use crate::config::{DealerMode, Limits, TableConfig};
 use crate::domain::cards::{Card, Composition};
 use crate::domain::error::RuleError;
 use crate::domain::fair::{self, ServerSeed};
 use crate::domain::games::blackjack;
 use crate::domain::ids::{BetId, PlayerId, RoundId};
-use crate::domain::money::{Amount, Currency};
+use crate::domain::money::Amount;
 use crate::domain::round::{Bet, BetRules, Game, Phase, Placement, Round, Spot};
 use crate::domain::shoe::Shoe;
 use crate::journal::records::{
@@ -34,6 +35,9 @@ use crate::journal::records::{
 };
 use crate::journal::replay::{ledger_record, payout_credits, refund_of, stake_txid};
 use crate::journal::{self, table_key, table_prefix, Batch, Journal, Tree};
+use crate::wire::event::{EventFrame, TableEvent};
+use crate::wire::message::{self, Ack, Money, ServerMsg};
+use crate::wire::CommandError;
 
 /// Events kept in memory for resuming clients; older resumes read the journal.
 const HISTORY_MAX: usize = 2048;
@@ -181,60 +185,6 @@ fn stream_epoch(journal: &Journal, table: &str) -> Result<u64, journal::JournalE
         }),
     )?;
     Ok(epoch)
-}
-
-pub fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or_default()
-}
-
-fn frame(value: &Value) -> ByteString {
-    ByteString::from(value.to_string())
-}
-
-/// `{"type": kind, "req"?, ...body}`: the private answer to a request (ack, error, pong);
-/// `body` is an object (a struct on the bet path, where every accepted bet gets one: no
-/// JSON tree is built for it).
-pub fn reply(kind: &'static str, req: Option<u64>, body: impl serde::Serialize) -> ByteString {
-    #[derive(serde::Serialize)]
-    struct Reply<T> {
-        r#type: &'static str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        req: Option<u64>,
-        #[serde(flatten)]
-        body: T,
-    }
-    let reply = Reply {
-        r#type: kind,
-        req,
-        body,
-    };
-    ByteString::from(serde_json::to_string(&reply).expect("a reply body is an object"))
-}
-
-pub fn ack(req: Option<u64>, body: impl serde::Serialize) -> ByteString {
-    reply("ack", req, body)
-}
-
-/// The body of an accepted bet's ack.
-#[derive(serde::Serialize)]
-struct BetPlaced<'a> {
-    bet_id: &'a BetId,
-    round_id: RoundId,
-    seat: Option<u8>,
-    balance: Balance,
-}
-
-#[derive(serde::Serialize)]
-struct Balance {
-    amount: Amount,
-    currency: Currency,
-}
-
-pub fn error_frame(req: Option<u64>, error: &CommandError) -> ByteString {
-    reply("error", req, error)
 }
 
 impl TableActor {
@@ -566,30 +516,22 @@ impl TableActor {
     // ---- the event stream ----
 
     /// Assigns seqs to `events`, journals them with `batch`, and delivers them (then runs
-    /// `then`) once durable.
-    fn emit(
-        &mut self,
-        ctx: &mut Context<Self>,
-        events: Vec<(&'static str, Value)>,
-        mut batch: Batch,
-        then: Option<Then>,
-    ) {
+    /// `then`) once durable. Each event is encoded once, for the journal and every subscriber.
+    fn emit(&mut self, ctx: &mut Context<Self>, events: Vec<TableEvent>, mut batch: Batch, then: Option<Then>) {
         let ts = now_us();
         let mut frames = Vec::with_capacity(events.len());
-        for (kind, body) in events {
+        for event in &events {
             self.seq += 1;
-            let mut event = Map::new();
-            event.insert("type".into(), json!(kind));
-            event.insert("table".into(), json!(self.id()));
-            event.insert("seq".into(), json!(self.seq));
-            event.insert("epoch".into(), json!(self.epoch));
-            event.insert("ts".into(), json!(ts));
-            if let Value::Object(fields) = body {
-                event.extend(fields);
+            let text = EventFrame {
+                event,
+                table: &self.config.id,
+                seq: self.seq,
+                epoch: self.epoch,
+                ts,
             }
-            let text = Value::Object(event).to_string();
-            batch.insert(Tree::Events, table_key(self.id(), self.seq), text.as_bytes());
-            frames.push((self.seq, ByteString::from(text)));
+            .encode();
+            batch.insert(Tree::Events, table_key(self.id(), self.seq), text.as_bytes().as_ref());
+            frames.push((self.seq, text));
         }
         self.submit(ctx, batch, frames, then);
     }
@@ -794,14 +736,14 @@ impl TableActor {
             settling: false,
         });
         self.odds_version = 0;
-        let event = json!({
-            "round_id": round_id,
-            "closes_at": closes_at_us,
-            "commit": commit,
-            "shoe": self.shoe.as_ref().map(|s| s.nonce),
-            "game": self.config.game,
-        });
-        self.emit(ctx, vec![("round_open", event)], batch, None);
+        let event = TableEvent::RoundOpen {
+            round_id,
+            closes_at: closes_at_us,
+            commit,
+            shoe: self.shoe.as_ref().map(|s| s.nonce),
+            game: self.config.game,
+        };
+        self.emit(ctx, vec![event], batch, None);
         if self.is_auto() {
             self.schedule(ctx, self.config.bet_window_ms, |act, ctx| act.close_betting(ctx, None));
         }
@@ -902,14 +844,10 @@ impl TableActor {
         let mut record = self.round_record(RoundStatus::Dealing);
         record.finished_at_us = None;
         record.put(&mut batch, true);
-        self.emit(
-            ctx,
-            vec![("bets_closed", json!({"round_id": round_id, "bets": bets}))],
-            batch,
-            None,
-        );
+        self.emit(ctx, vec![TableEvent::BetsClosed { round_id, bets }], batch, None);
         if let Some((req, out)) = reply {
-            self.send_after_pending(out, ack(req, json!({"round_id": round_id})));
+            let round_id = Some(round_id);
+            self.send_after_pending(out, message::ack(req, Ack::Round { round_id }));
         }
         self.report_status();
         self.after_change(ctx);
@@ -962,21 +900,28 @@ impl TableActor {
         let to = live.round.deal_card(card, position)?;
         let round_id = live.round.id;
         let _ = self.unseen.remove(card.rank);
-        let mut event = json!({"round_id": round_id, "to": to, "card": card});
-        if let Some(shoe) = &self.shoe {
-            if let Some(cards) = &shoe.cards {
-                // Where the committed shoe stands: lets a restart continue from the same card.
-                event["shoe"] = json!(shoe.nonce);
-                event["shoe_pos"] = json!(cards.position());
-            }
-        }
-        let mut events = vec![("card", event)];
+        // Where the committed shoe stands: lets a restart continue from the same card.
+        let (shoe, shoe_pos) = match &self.shoe {
+            Some(shoe) => (
+                shoe.cards.as_ref().map(|_| shoe.nonce),
+                shoe.cards.as_ref().map(Shoe::position),
+            ),
+            None => (None, None),
+        };
+        let mut events = vec![TableEvent::Card {
+            round_id,
+            to,
+            card,
+            shoe,
+            shoe_pos,
+        }];
         if let Some(odds) = self.live.as_ref().and_then(|l| l.round.odds(&self.unseen)) {
             self.odds_version += 1;
-            let mut body = serde_json::to_value(&odds).unwrap_or_default();
-            body["round_id"] = json!(round_id);
-            body["version"] = json!(self.odds_version);
-            events.push(("odds", body));
+            events.push(TableEvent::Odds {
+                round_id,
+                version: self.odds_version,
+                odds,
+            });
         }
         self.emit(ctx, events, Batch::new(), None);
         self.after_change(ctx);
@@ -987,12 +932,7 @@ impl TableActor {
         let live = self.live.as_mut().ok_or(RuleError::NoCardExpected)?;
         live.round.land_ball(pocket)?;
         let round_id = live.round.id;
-        self.emit(
-            ctx,
-            vec![("ball", json!({"round_id": round_id, "pocket": pocket}))],
-            Batch::new(),
-            None,
-        );
+        self.emit(ctx, vec![TableEvent::Ball { round_id, pocket }], Batch::new(), None);
         self.after_change(ctx);
         Ok(())
     }
@@ -1004,22 +944,16 @@ impl TableActor {
         };
         let deadline = now_us() + self.config.decision_ms as i64 * 1000;
         live.decision_deadline_us = Some(deadline);
-        let actions: Vec<String> = match &live.round.deal {
-            crate::domain::round::Deal::Blackjack(Some(bj)) => {
-                bj.legal_actions().iter().map(ToString::to_string).collect()
-            }
-            _ => Vec::new(),
-        };
+        let actions = legal_actions(&live.round);
         let round_id = live.round.id;
-        self.emit(
-            ctx,
-            vec![(
-                "decision",
-                json!({"round_id": round_id, "seat": seat, "hand": hand, "deadline": deadline, "actions": actions}),
-            )],
-            Batch::new(),
-            None,
-        );
+        let decision = TableEvent::Decision {
+            round_id,
+            seat,
+            hand,
+            deadline,
+            actions,
+        };
+        self.emit(ctx, vec![decision], Batch::new(), None);
         self.schedule(ctx, self.config.decision_ms, move |act, ctx| act.decision_timeout(ctx));
         // Warnings before the hand is stood, so a player who reconnects mid-decision sees the
         // clock running out.
@@ -1036,8 +970,13 @@ impl TableActor {
                     {
                         return;
                     }
-                    let event = json!({"round_id": round_id, "seat": seat, "hand": hand, "remaining_ms": remaining_ms});
-                    act.emit(ctx, vec![("countdown", event)], Batch::new(), None);
+                    let event = TableEvent::Countdown {
+                        round_id,
+                        seat,
+                        hand,
+                        remaining_ms,
+                    };
+                    act.emit(ctx, vec![event], Batch::new(), None);
                 },
             );
         }
@@ -1055,15 +994,14 @@ impl TableActor {
         };
         if live.round.act(seat, hand, blackjack::Action::Stand).is_ok() {
             let round_id = live.round.id;
-            self.emit(
-                ctx,
-                vec![(
-                    "action",
-                    json!({"round_id": round_id, "seat": seat, "hand": hand, "action": "stand", "auto": true}),
-                )],
-                Batch::new(),
-                None,
-            );
+            let stood = TableEvent::Action {
+                round_id,
+                seat,
+                hand,
+                action: blackjack::Action::Stand.to_string(),
+                auto: true,
+            };
+            self.emit(ctx, vec![stood], Batch::new(), None);
             self.after_change(ctx);
         }
     }
@@ -1105,10 +1043,9 @@ impl TableActor {
         let mut batch = Batch::new();
         record.put(&mut batch, true);
         self.push_recent(outcome.as_ref());
-        let result = json!({"round_id": round_id, "outcome": outcome});
         self.emit(
             ctx,
-            vec![("result", result)],
+            vec![TableEvent::Result { round_id, outcome }],
             batch,
             Some(Box::new(move |act, ctx| {
                 act.pay_out(ctx, record, credits, payouts, settle_started)
@@ -1190,28 +1127,11 @@ impl TableActor {
         balances: &HashMap<PlayerId, Option<BTreeMap<crate::domain::money::Currency, Amount>>>,
         round_id: RoundId,
     ) {
-        #[derive(serde::Serialize)]
-        struct Paid<'a> {
-            bet_id: &'a BetId,
-            spot: &'a str,
-            amount: Amount,
-            payout: Amount,
-        }
-        // Written once per player: a struct, not a JSON tree.
-        #[derive(serde::Serialize)]
-        struct Settled<'a> {
-            r#type: &'static str,
-            table: &'a crate::domain::ids::TableId,
-            round_id: RoundId,
-            payouts: &'a [Paid<'a>],
-            won: i64,
-            balance: Balance,
-        }
         // A storm round holds thousands of bets: group them once, not once per subscriber.
-        let mut by_player: HashMap<&PlayerId, (Vec<Paid>, i64)> = HashMap::new();
+        let mut by_player: HashMap<&PlayerId, (Vec<message::Paid>, i64)> = HashMap::new();
         for p in payouts {
             let (mine, won) = by_player.entry(&p.player).or_default();
-            mine.push(Paid {
+            mine.push(message::Paid {
                 bet_id: &p.bet_id,
                 spot: &p.spot,
                 amount: p.amount,
@@ -1230,20 +1150,17 @@ impl TableActor {
                 .as_ref()
                 .and_then(|b| b.get(&caller.currency).copied())
                 .unwrap_or_default();
-            let settled = Settled {
-                r#type: "settled",
+            let settled = ServerMsg::Settled(message::Settled {
                 table: &self.config.id,
                 round_id,
                 payouts: mine,
                 won,
-                balance: Balance {
+                balance: Money {
                     amount,
                     currency: caller.currency,
                 },
-            };
-            caller.out.send(ByteString::from(
-                serde_json::to_string(&settled).expect("a struct of plain fields serialises"),
-            ));
+            });
+            caller.out.send(settled.encode());
         }
     }
 
@@ -1295,14 +1212,14 @@ impl TableActor {
         let mut batch = Batch::new();
         batch.insert(Tree::Shoes, key.clone(), records::encode(&record));
         batch.remove(Tree::Secrets, key);
-        let event = json!({
-            "shoe": shoe.nonce,
-            "server_seed": shoe.seed.to_hex(),
-            "commit": shoe.commit,
-            "client_seed": client_seed,
-            "decks": self.config.decks,
-        });
-        self.emit(ctx, vec![("reveal", event)], batch, None);
+        let event = TableEvent::Reveal {
+            shoe: shoe.nonce,
+            server_seed: shoe.seed.to_hex(),
+            commit: shoe.commit,
+            client_seed,
+            decks: self.config.decks,
+        };
+        self.emit(ctx, vec![event], batch, None);
     }
 
     /// Voids the round: the void record is made durable first, then every stake refunded.
@@ -1332,15 +1249,17 @@ impl TableActor {
         record.void_reason = Some(reason.clone());
         let mut batch = Batch::new();
         record.put(&mut batch, true);
-        if let Some((req, out)) = reply {
-            self.send_after_pending(out, ack(req, json!({"round_id": round_id})));
-        }
         self.emit(
             ctx,
-            vec![("round_void", json!({"round_id": round_id, "reason": reason}))],
+            vec![TableEvent::RoundVoid { round_id, reason }],
             batch,
             Some(Box::new(move |act, ctx| act.refund_all(ctx, round_id))),
         );
+        // After the void is durable and broadcast, never before.
+        if let Some((req, out)) = reply {
+            let round_id = Some(round_id);
+            self.send_after_pending(out, message::ack(req, Ack::Round { round_id }));
+        }
         self.report_status();
     }
 
@@ -1476,62 +1395,60 @@ impl TableActor {
 
     fn send_snapshot(&self, join: &Join) {
         let caller = &join.caller;
-        let mut body = json!({
-            "type": "snapshot",
-            "table": self.config.id,
-            "seq": self.delivered_seq,
-            "epoch": self.epoch,
-            "ts": now_us(),
-            "game": self.config.game,
-            "name": self.config.name,
-            "paused": self.paused,
-            "phase": "waiting",
-            "recent": self.recent,
-            "limits": self.config.limits.get(&caller.currency),
-            "currency": caller.currency,
-        });
-        if let Some(shoe) = &self.shoe {
-            body["commit"] = json!(shoe.commit);
-            body["shoe"] = json!(shoe.nonce);
-        }
-        if let Some(live) = &self.live {
-            let round = &live.round;
-            body["phase"] = json!(phase_name(round.phase));
-            body["round_id"] = json!(round.id);
-            body["closes_at"] = json!(round.closes_at_us);
-            body["cards"] = json!(round
-                .cards()
-                .into_iter()
-                .map(|(to, card)| json!({"to": to, "card": card}))
-                .collect::<Vec<_>>());
-            if let Some(odds) = round.odds(&self.unseen) {
-                body["odds"] = serde_json::to_value(odds).unwrap_or_default();
-            }
-            if let Some(outcome) = round.outcome() {
-                body["outcome"] = serde_json::to_value(outcome).unwrap_or_default();
-            }
-            if let Some((seat, hand)) = round.awaiting_decision() {
-                let actions: Vec<String> = match &round.deal {
-                    crate::domain::round::Deal::Blackjack(Some(bj)) => {
-                        bj.legal_actions().iter().map(ToString::to_string).collect()
-                    }
-                    _ => Vec::new(),
-                };
-                body["decision"] =
-                    json!({"seat": seat, "hand": hand, "deadline": live.decision_deadline_us, "actions": actions});
-            }
-            body["my_bets"] = json!(round
+        let phase = self.live.as_ref().map_or("waiting", |l| phase_name(l.round.phase));
+        let snapshot = message::Snapshot {
+            table: self.config.id.clone(),
+            seq: self.delivered_seq,
+            epoch: self.epoch,
+            ts: now_us(),
+            game: self.config.game,
+            name: self.config.name.clone(),
+            paused: self.paused,
+            phase,
+            recent: self.recent.iter().cloned().collect(),
+            limits: self.config.limits.get(&caller.currency).copied(),
+            currency: caller.currency,
+            commit: self.shoe.as_ref().map(|s| s.commit.clone()),
+            shoe: self.shoe.as_ref().map(|s| s.nonce),
+            round: self.live.as_ref().map(|live| self.round_view(live, &caller.player)),
+        };
+        caller.out.send(ServerMsg::Snapshot(Box::new(snapshot)).encode());
+        let joined = Ack::Joined {
+            table: &self.config.id,
+            seq: self.delivered_seq,
+            epoch: self.epoch,
+            resumed: false,
+        };
+        caller.out.send(message::ack(join.req, joined));
+    }
+
+    /// The running round as `player` sees it in a snapshot.
+    fn round_view(&self, live: &LiveRound, player: &PlayerId) -> message::RoundView {
+        let round = &live.round;
+        message::RoundView {
+            round_id: round.id,
+            closes_at: round.closes_at_us,
+            cards: dealt(round),
+            odds: round.odds(&self.unseen),
+            outcome: round.outcome(),
+            decision: round.awaiting_decision().map(|(seat, hand)| message::Decision {
+                seat,
+                hand,
+                deadline: live.decision_deadline_us,
+                actions: legal_actions(round),
+            }),
+            my_bets: round
                 .bets()
                 .iter()
-                .filter(|b| b.player == caller.player && b.confirmed)
-                .map(|b| json!({"bet_id": b.bet_id, "spot": b.spot.name(), "amount": round.staked(b), "seat": b.seat}))
-                .collect::<Vec<_>>());
+                .filter(|b| &b.player == player && b.confirmed)
+                .map(|b| message::MyBet {
+                    bet_id: b.bet_id.clone(),
+                    spot: b.spot.name(),
+                    amount: round.staked(b),
+                    seat: b.seat,
+                })
+                .collect(),
         }
-        caller.out.send(frame(&body));
-        caller.out.send(ack(
-            join.req,
-            json!({"table": self.config.id, "seq": self.delivered_seq, "epoch": self.epoch}),
-        ));
     }
 
     /// Events after `last_seq`, from memory or the journal; `None` when a snapshot is needed.
@@ -1569,7 +1486,24 @@ fn internal(error: &dyn std::fmt::Display) -> CommandError {
 
 fn reply_error(reply: Option<(Option<u64>, Outbound)>, error: CommandError) {
     if let Some((req, out)) = reply {
-        out.send(error_frame(req, &error));
+        out.send(message::error(req, &error));
+    }
+}
+
+/// The cards of `round` and where each went.
+fn dealt(round: &Round) -> Vec<message::Dealt> {
+    round
+        .cards()
+        .into_iter()
+        .map(|(to, card)| message::Dealt { to, card })
+        .collect()
+}
+
+/// What the blackjack hand awaiting a decision may do.
+fn legal_actions(round: &Round) -> Vec<String> {
+    match &round.deal {
+        crate::domain::round::Deal::Blackjack(Some(bj)) => bj.legal_actions().iter().map(ToString::to_string).collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -1590,13 +1524,11 @@ impl Actor for TableActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.limits.mailbox_max);
         tracing::info!(table = %self.config.id, game = self.game_label(), seq = self.seq, "table started");
-        let voids: Vec<(&'static str, Value)> = std::mem::take(&mut self.voided_at_start)
+        let voids: Vec<TableEvent> = std::mem::take(&mut self.voided_at_start)
             .into_iter()
-            .map(|round_id| {
-                (
-                    "round_void",
-                    json!({"round_id": round_id, "reason": "server restarted during the round"}),
-                )
+            .map(|round_id| TableEvent::RoundVoid {
+                round_id,
+                reason: "server restarted during the round".into(),
             })
             .collect();
         if !voids.is_empty() {
@@ -1628,10 +1560,13 @@ impl Handler<Join> for TableActor {
                 for frame in missed {
                     join.caller.out.send(frame);
                 }
-                join.caller.out.send(ack(
-                    join.req,
-                    json!({"table": self.config.id, "seq": self.delivered_seq, "epoch": self.epoch, "resumed": true}),
-                ));
+                let resumed = Ack::Joined {
+                    table: &self.config.id,
+                    seq: self.delivered_seq,
+                    epoch: self.epoch,
+                    resumed: true,
+                };
+                join.caller.out.send(message::ack(join.req, resumed));
                 return;
             }
         }
@@ -1705,7 +1640,7 @@ impl Handler<PlaceBet> for TableActor {
         let out = caller.out.clone();
         let refuse = |error: CommandError| {
             crate::telemetry::bet_rejected(error.code);
-            out.send(error_frame(req, &error));
+            out.send(message::error(req, &error));
         };
         if self.paused {
             return refuse(RuleError::Paused.into());
@@ -1741,11 +1676,13 @@ impl Handler<PlaceBet> for TableActor {
         match live.round.place_bet(round_id, bet, &rules, now_us()) {
             Ok(Placement::New) => {}
             Ok(Placement::Repeat { confirmed: true }) => {
-                let seat = live.round.seat_of(&caller.player);
-                out.send(ack(
-                    req,
-                    json!({"bet_id": bet_id, "round_id": round_id, "seat": seat, "repeat": true}),
-                ));
+                let repeated = Ack::BetRepeated {
+                    bet_id: &bet_id,
+                    round_id,
+                    seat: live.round.seat_of(&caller.player),
+                    repeat: true,
+                };
+                out.send(message::ack(req, repeated));
                 return;
             }
             // The first attempt's ack is on its way; this request still gets an answer.
@@ -1781,18 +1718,16 @@ impl Handler<PlaceBet> for TableActor {
                 Ok(balance) => {
                     live.round.confirm_bet(&caller.player, &bet_id);
                     crate::telemetry::bet_accepted(game);
-                    out.send(ack(
-                        req,
-                        BetPlaced {
-                            bet_id: &bet_id,
-                            round_id,
-                            seat,
-                            balance: Balance {
-                                amount: balance,
-                                currency: caller.currency,
-                            },
+                    let placed = Ack::BetPlaced {
+                        bet_id: &bet_id,
+                        round_id,
+                        seat,
+                        balance: Money {
+                            amount: balance,
+                            currency: caller.currency,
                         },
-                    ));
+                    };
+                    out.send(message::ack(req, placed));
                     act.tell_dealers_bets_soon(ctx);
                 }
                 Err(mut error) => {
@@ -1802,7 +1737,7 @@ impl Handler<PlaceBet> for TableActor {
                         error.code = "duplicate_bet";
                     }
                     crate::telemetry::bet_rejected(error.code);
-                    out.send(error_frame(req, &error));
+                    out.send(message::error(req, &error));
                 }
             }
         });
@@ -1853,30 +1788,23 @@ impl TableActor {
             return;
         }
         let Some(live) = &self.live else { return };
-        let mut by_currency: BTreeMap<String, (i64, i64, BTreeMap<String, i64>)> = BTreeMap::new();
+        let mut exposure: BTreeMap<crate::domain::money::Currency, message::Exposure> = BTreeMap::new();
+        let mut count = 0;
         for bet in live.round.bets().iter().filter(|b| b.confirmed) {
-            let entry = by_currency.entry(bet.currency.to_string()).or_default();
+            let entry = exposure.entry(bet.currency).or_default();
             let staked = live.round.staked(bet).minor();
-            entry.0 += staked;
-            entry.1 += bet.spot.max_return(bet.amount).map_or(0, |a| a.minor());
-            *entry.2.entry(bet.spot.name()).or_default() += staked;
+            entry.staked += staked;
+            entry.max_return += bet.spot.max_return(bet.amount).map_or(0, |a| a.minor());
+            *entry.spots.entry(bet.spot.name()).or_default() += staked;
+            count += 1;
         }
-        let currencies: BTreeMap<String, Value> = by_currency
-            .into_iter()
-            .map(|(currency, (staked, max_return, spots))| {
-                (
-                    currency,
-                    json!({"staked": staked, "max_return": max_return, "spots": spots}),
-                )
-            })
-            .collect();
-        let body = frame(&json!({
-            "type": "bets",
-            "table": self.config.id,
-            "round_id": live.round.id,
-            "count": live.round.bets().iter().filter(|b| b.confirmed).count(),
-            "exposure": currencies,
-        }));
+        let body = ServerMsg::Bets(message::Bets {
+            table: self.config.id.clone(),
+            round_id: live.round.id,
+            count,
+            exposure,
+        })
+        .encode();
         self.dealers.retain(|_, out| out.send(body.clone()));
     }
 }
@@ -1894,7 +1822,7 @@ impl Handler<Act> for TableActor {
         } = msg;
         let out = caller.out.clone();
         let refuse = |error: CommandError| {
-            out.send(error_frame(req, &error));
+            out.send(message::error(req, &error));
         };
         let action: blackjack::Action = match action.parse() {
             Ok(action) => action,
@@ -1933,7 +1861,7 @@ impl Handler<Act> for TableActor {
                 Ok(_) => act.apply_action(ctx, req, out, seat, hand, action),
                 Err(error) => {
                     live.extra_stakes -= 1;
-                    out.send(error_frame(req, &error));
+                    out.send(message::error(req, &error));
                 }
             }
         });
@@ -1952,24 +1880,21 @@ impl TableActor {
     ) {
         let Some(live) = self.live.as_mut() else { return };
         if let Err(error) = live.round.act(seat, hand, action) {
-            out.send(error_frame(req, &error.into()));
+            out.send(message::error(req, &error.into()));
             return;
         }
         let round_id = live.round.id;
         self.timer.cancel(ctx);
-        self.emit(
-            ctx,
-            vec![(
-                "action",
-                json!({"round_id": round_id, "seat": seat, "hand": hand, "action": action.to_string()}),
-            )],
-            Batch::new(),
-            None,
-        );
-        self.send_after_pending(
-            out,
-            ack(req, json!({"round_id": round_id, "action": action.to_string()})),
-        );
+        let acted = TableEvent::Action {
+            round_id,
+            seat,
+            hand,
+            action: action.to_string(),
+            auto: false,
+        };
+        self.emit(ctx, vec![acted], Batch::new(), None);
+        let action = action.to_string();
+        self.send_after_pending(out, message::ack(req, Ack::Acted { round_id, action }));
         self.after_change(ctx);
     }
 }
@@ -1980,7 +1905,7 @@ impl Handler<ClientSeed> for TableActor {
     fn handle(&mut self, msg: ClientSeed, _: &mut Self::Context) {
         let out = &msg.caller.out;
         if let Err(error) = fair::validate_client_seed(&msg.seed) {
-            out.send(error_frame(
+            out.send(message::error(
                 msg.req,
                 &CommandError::new("bad_request", error.to_string()),
             ));
@@ -1990,17 +1915,17 @@ impl Handler<ClientSeed> for TableActor {
         match self.shoe.as_mut() {
             Some(shoe) if betting && shoe.key.is_none() => {
                 if shoe.client_seeds.len() >= 64 {
-                    out.send(error_frame(
+                    out.send(message::error(
                         msg.req,
                         &CommandError::new("rate_limited", "this shoe has enough client seeds"),
                     ));
                     return;
                 }
                 shoe.client_seeds.push(msg.seed);
-                out.send(ack(msg.req, json!({"shoe": shoe.nonce})));
+                out.send(message::ack(msg.req, Ack::SeedTaken { shoe: shoe.nonce }));
             }
             _ => {
-                out.send(error_frame(
+                out.send(message::error(
                     msg.req,
                     &CommandError::new(
                         "betting_closed",
@@ -2017,141 +1942,176 @@ impl Handler<DealerCommand> for TableActor {
 
     fn handle(&mut self, msg: DealerCommand, ctx: &mut Self::Context) {
         let DealerCommand { req, out, command } = msg;
-        // A dealer's ack follows the events its command caused, once they are durable.
-        let done = |act: &mut TableActor, out: &Outbound, result: Result<Value, CommandError>| {
-            let frame = match result {
-                Ok(body) => ack(req, body),
-                Err(error) => error_frame(req, &error),
-            };
-            act.send_after_pending(out.clone(), frame);
-        };
-        let round_id = self.live.as_ref().map(|l| l.round.id);
-        match command {
-            DealerAction::Attach => {
-                self.dealers.insert(out.conn, out.clone());
-                out.send(frame(&json!({
-                    "type": "console",
-                    "table": self.config.id,
-                    "game": self.config.game,
-                    "dealer": self.config.dealer,
-                    "paused": self.paused,
-                    "seq": self.delivered_seq,
-                    "round_id": round_id,
-                    "closes_at": self.live.as_ref().map(|l| l.round.closes_at_us),
-                    "phase": self.live.as_ref().map_or(if self.paused { "paused" } else { "waiting" }, |l| phase_name(l.round.phase)),
-                    "next_position": self.live.as_ref().and_then(|l| l.round.next_position()),
-                    "cards": self.live.as_ref().map(|l| l.round.cards().into_iter().map(|(to, card)| json!({"to": to, "card": card})).collect::<Vec<_>>()),
-                })));
-                self.tell_dealers_bets();
-                done(self, &out, Ok(json!({"table": self.config.id})));
-            }
+        let frame = match command {
+            DealerAction::Attach => self.attach_console(req, &out),
             DealerAction::Detach => {
                 self.dealers.remove(&out.conn);
+                return;
             }
-            DealerAction::OpenRound => {
-                let result = self
-                    .open_round(ctx)
-                    .map(|()| json!({"round_id": self.live.as_ref().map(|l| l.round.id)}));
-                done(self, &out, result);
-            }
-            DealerAction::CloseBetting => self.close_betting(ctx, Some((req, out))),
-            DealerAction::Deal { card, position } => {
-                let result = card
-                    .parse::<Card>()
-                    .map_err(|e| CommandError::from(RuleError::from(e)))
-                    .and_then(|card| self.deal_card(ctx, card, position.as_deref()))
-                    .map(|()| json!({"round_id": round_id, "next_position": self.live.as_ref().and_then(|l| l.round.next_position())}));
-                done(self, &out, result);
-            }
-            DealerAction::Spin { pocket } => {
-                let result = self.land_ball(ctx, pocket).map(|()| json!({"round_id": round_id}));
-                done(self, &out, result);
-            }
-            DealerAction::Undo => {
-                let result = match self.live.as_mut() {
-                    Some(live) if !live.settling => live.round.undo_card().map_err(CommandError::from),
-                    _ => Err(RuleError::NothingToUndo.into()),
-                };
-                match result {
-                    Ok((position, card)) => {
-                        let mut counts = *self.unseen.counts();
-                        counts[card.rank.index()] += 1;
-                        self.unseen = Composition::from_counts(counts);
-                        if let Some(cards) = self.shoe.as_mut().and_then(|s| s.cards.as_mut()) {
-                            cards.undraw();
-                        }
-                        self.emit(
-                            ctx,
-                            vec![(
-                                "card_undone",
-                                json!({"round_id": round_id, "position": position, "card": card}),
-                            )],
-                            Batch::new(),
-                            None,
-                        );
-                        done(
-                            self,
-                            &out,
-                            Ok(
-                                json!({"round_id": round_id, "next_position": self.live.as_ref().and_then(|l| l.round.next_position())}),
-                            ),
-                        );
-                    }
-                    Err(error) => done(self, &out, Err(error)),
-                }
-            }
-            DealerAction::Burn { card } => {
-                let result = card
-                    .parse::<Card>()
-                    .map_err(|e| CommandError::from(RuleError::from(e)))
-                    .map(|card| {
-                        let _ = self.unseen.remove(card.rank);
-                    });
-                if result.is_ok() {
-                    self.emit(ctx, vec![("burn", json!({"round_id": round_id}))], Batch::new(), None);
-                }
-                done(self, &out, result.map(|()| json!({})));
-            }
-            DealerAction::ChangeShoe => {
-                if self.live.is_some() {
-                    done(
-                        self,
-                        &out,
-                        Err(RuleError::WrongPhase("change the shoe between rounds".into()).into()),
-                    );
-                } else {
-                    if let Ok(full) = Composition::decks(self.config.decks) {
-                        self.unseen = full;
-                    }
-                    if self.shoe.is_some() && self.is_auto() {
-                        self.reveal(ctx);
-                    }
-                    self.emit(
-                        ctx,
-                        vec![("shoe_changed", json!({"decks": self.config.decks}))],
-                        Batch::new(),
-                        None,
-                    );
-                    done(self, &out, Ok(json!({})));
-                }
-            }
-            DealerAction::Void { reason } => self.void_round(ctx, reason, Some((req, out))),
-            DealerAction::Pause => {
-                self.paused = true;
-                self.emit(ctx, vec![("paused", json!({}))], Batch::new(), None);
-                self.report_status();
-                done(self, &out, Ok(json!({"paused": true})));
-            }
-            DealerAction::Resume => {
-                let was_paused = std::mem::replace(&mut self.paused, false);
-                self.emit(ctx, vec![("resumed", json!({}))], Batch::new(), None);
-                if was_paused && self.is_auto() && self.live.is_none() {
-                    let _ = self.open_round(ctx);
-                }
-                self.report_status();
-                done(self, &out, Ok(json!({"paused": false})));
-            }
+            DealerAction::OpenRound => self.console_open_round(ctx, req),
+            DealerAction::CloseBetting => return self.close_betting(ctx, Some((req, out))),
+            DealerAction::Deal { card, position } => self.console_deal(ctx, req, &card, position.as_deref()),
+            DealerAction::Spin { pocket } => self.console_spin(ctx, req, pocket),
+            DealerAction::Undo => self.console_undo(ctx, req),
+            DealerAction::Burn { card } => self.console_burn(ctx, req, &card),
+            DealerAction::ChangeShoe => self.console_change_shoe(ctx, req),
+            DealerAction::Void { reason } => return self.void_round(ctx, reason, Some((req, out))),
+            DealerAction::Pause => self.console_pause(ctx, req),
+            DealerAction::Resume => self.console_resume(ctx, req),
+        };
+        // A console's answer follows the events its command caused, once they are durable.
+        self.send_after_pending(out, frame);
+    }
+}
+
+/// A console command's answer frame.
+fn answer(req: Option<u64>, result: Result<Ack<'_>, CommandError>) -> ByteString {
+    match result {
+        Ok(body) => message::ack(req, body),
+        Err(error) => message::error(req, &error),
+    }
+}
+
+/// Dealer console commands, one function each; each returns the command's answer.
+impl TableActor {
+    fn round_id(&self) -> Option<RoundId> {
+        self.live.as_ref().map(|l| l.round.id)
+    }
+
+    fn next_position(&self) -> Option<String> {
+        self.live.as_ref().and_then(|l| l.round.next_position())
+    }
+
+    /// Sends the console its view of the table and the round's bets.
+    fn attach_console(&mut self, req: Option<u64>, out: &Outbound) -> ByteString {
+        self.dealers.insert(out.conn, out.clone());
+        let live = self.live.as_ref();
+        let paused_or_waiting = if self.paused { "paused" } else { "waiting" };
+        let console = message::Console {
+            table: self.config.id.clone(),
+            game: self.config.game,
+            dealer: self.config.dealer,
+            paused: self.paused,
+            seq: self.delivered_seq,
+            round_id: self.round_id(),
+            closes_at: live.map(|l| l.round.closes_at_us),
+            phase: live.map_or(paused_or_waiting, |l| phase_name(l.round.phase)),
+            next_position: self.next_position(),
+            cards: live.map(|l| dealt(&l.round)),
+        };
+        out.send(ServerMsg::Console(console).encode());
+        self.tell_dealers_bets();
+        answer(req, Ok(Ack::Table { table: &self.config.id }))
+    }
+
+    fn console_open_round(&mut self, ctx: &mut Context<Self>, req: Option<u64>) -> ByteString {
+        let result = self.open_round(ctx).map(|()| Ack::Round {
+            round_id: self.round_id(),
+        });
+        answer(req, result)
+    }
+
+    fn console_deal(
+        &mut self,
+        ctx: &mut Context<Self>,
+        req: Option<u64>,
+        card: &str,
+        position: Option<&str>,
+    ) -> ByteString {
+        let round_id = self.round_id();
+        let result = card
+            .parse::<Card>()
+            .map_err(|e| CommandError::from(RuleError::from(e)))
+            .and_then(|card| self.deal_card(ctx, card, position))
+            .map(|()| Ack::Dealt {
+                round_id,
+                next_position: self.next_position(),
+            });
+        answer(req, result)
+    }
+
+    fn console_spin(&mut self, ctx: &mut Context<Self>, req: Option<u64>, pocket: u8) -> ByteString {
+        let round_id = self.round_id();
+        let result = self.land_ball(ctx, pocket).map(|()| Ack::Round { round_id });
+        answer(req, result)
+    }
+
+    /// Takes back the last card: it returns to the unseen cards and to the shoe.
+    fn console_undo(&mut self, ctx: &mut Context<Self>, req: Option<u64>) -> ByteString {
+        let round_id = self.round_id();
+        let undone = match self.live.as_mut() {
+            Some(live) if !live.settling => live.round.undo_card().map_err(CommandError::from),
+            _ => Err(RuleError::NothingToUndo.into()),
+        };
+        let (position, card) = match undone {
+            Ok(undone) => undone,
+            Err(error) => return answer(req, Err(error)),
+        };
+        let mut counts = *self.unseen.counts();
+        counts[card.rank.index()] += 1;
+        self.unseen = Composition::from_counts(counts);
+        if let Some(cards) = self.shoe.as_mut().and_then(|s| s.cards.as_mut()) {
+            cards.undraw();
         }
+        let event = TableEvent::CardUndone {
+            round_id,
+            position,
+            card,
+        };
+        self.emit(ctx, vec![event], Batch::new(), None);
+        let next_position = self.next_position();
+        answer(
+            req,
+            Ok(Ack::Dealt {
+                round_id,
+                next_position,
+            }),
+        )
+    }
+
+    fn console_burn(&mut self, ctx: &mut Context<Self>, req: Option<u64>, card: &str) -> ByteString {
+        let card = match card.parse::<Card>() {
+            Ok(card) => card,
+            Err(error) => return answer(req, Err(RuleError::from(error).into())),
+        };
+        let _ = self.unseen.remove(card.rank);
+        let round_id = self.round_id();
+        self.emit(ctx, vec![TableEvent::Burn { round_id }], Batch::new(), None);
+        answer(req, Ok(Ack::Done {}))
+    }
+
+    /// Between rounds: a full new shoe (on auto tables the old one is revealed first).
+    fn console_change_shoe(&mut self, ctx: &mut Context<Self>, req: Option<u64>) -> ByteString {
+        if self.live.is_some() {
+            let error = RuleError::WrongPhase("change the shoe between rounds".into());
+            return answer(req, Err(error.into()));
+        }
+        if let Ok(full) = Composition::decks(self.config.decks) {
+            self.unseen = full;
+        }
+        if self.shoe.is_some() && self.is_auto() {
+            self.reveal(ctx);
+        }
+        let decks = self.config.decks;
+        self.emit(ctx, vec![TableEvent::ShoeChanged { decks }], Batch::new(), None);
+        answer(req, Ok(Ack::Done {}))
+    }
+
+    fn console_pause(&mut self, ctx: &mut Context<Self>, req: Option<u64>) -> ByteString {
+        self.paused = true;
+        self.emit(ctx, vec![TableEvent::Paused], Batch::new(), None);
+        self.report_status();
+        answer(req, Ok(Ack::Paused { paused: true }))
+    }
+
+    fn console_resume(&mut self, ctx: &mut Context<Self>, req: Option<u64>) -> ByteString {
+        let was_paused = std::mem::replace(&mut self.paused, false);
+        self.emit(ctx, vec![TableEvent::Resumed], Batch::new(), None);
+        if was_paused && self.is_auto() && self.live.is_none() {
+            let _ = self.open_round(ctx);
+        }
+        self.report_status();
+        answer(req, Ok(Ack::Paused { paused: false }))
     }
 }
 
@@ -2164,30 +2124,5 @@ mod tests {
         let letters = |game, winners: &[&str]| winners.iter().map(|w| road_letter(game, w)).collect::<Vec<_>>();
         assert_eq!(letters(Game::Baccarat, &["banker", "player", "tie"]), ["B", "P", "T"]);
         assert_eq!(letters(Game::DragonTiger, &["dragon", "tiger", "tie"]), ["D", "T", "="]);
-    }
-
-    /// Goal: an accepted bet's ack is the documented one, with and without `req`.
-    #[test]
-    fn a_bet_ack_carries_the_documented_fields() {
-        let bet = BetId::parse("b-1").unwrap();
-        let placed = |seat| BetPlaced {
-            bet_id: &bet,
-            round_id: RoundId(42),
-            seat,
-            balance: Balance {
-                amount: Amount(950),
-                currency: "EUR".parse().unwrap(),
-            },
-        };
-        let reply: Value = serde_json::from_str(&ack(Some(7), placed(Some(3)))).unwrap();
-        assert_eq!(
-            reply,
-            json!({"type": "ack", "req": 7, "bet_id": "b-1", "round_id": 42, "seat": 3, "balance": {"amount": 950, "currency": "EUR"}})
-        );
-        let reply: Value = serde_json::from_str(&ack(None, placed(None))).unwrap();
-        assert_eq!(
-            reply,
-            json!({"type": "ack", "bet_id": "b-1", "round_id": 42, "seat": null, "balance": {"amount": 950, "currency": "EUR"}})
-        );
     }
 }

@@ -235,20 +235,13 @@ impl WalletActor {
     }
 
     fn push_balances(&mut self) {
-        // Serialised straight from a struct, no JSON tree: one per burst of movements.
-        #[derive(serde::Serialize)]
-        struct Balance {
-            r#type: &'static str,
-            amount: Amount,
-            currency: Currency,
-        }
+        // One per burst of movements.
         for currency in std::mem::take(&mut self.unpushed) {
-            let balance = Balance {
-                r#type: "balance",
+            let balance = crate::wire::message::Money {
                 amount: self.balance(currency),
                 currency,
             };
-            let frame: bytestring::ByteString = serde_json::to_string(&balance).expect("a balance serialises").into();
+            let frame = crate::wire::message::ServerMsg::Balance(balance).encode();
             self.watchers.retain(|_, out| out.send(frame.clone()));
         }
     }

@@ -205,6 +205,20 @@ impl serde::Serialize for Card {
     }
 }
 
+impl schemars::JsonSchema for Card {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Card".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^([2-9TJQKA]|10)[cdhs]$",
+            "description": "A card: rank (2-9, T or 10, J, Q, K, A) then suit (c, d, h, s), e.g. \"As\", \"Td\"."
+        })
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for Card {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;

@@ -5,7 +5,7 @@ use std::fmt;
 macro_rules! text_id {
     ($name:ident, $what:literal, $max:expr) => {
         #[doc = concat!("A ", $what, ": 1 to ", stringify!($max), " characters of `A-Z a-z 0-9 _ - . :`.")]
-        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, schemars::JsonSchema)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -50,7 +50,9 @@ text_id!(TableId, "table id", 32);
 text_id!(BetId, "bet id", 64);
 
 /// Rounds are numbered server-wide, so a round id alone finds its record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct RoundId(pub u64);
 

@@ -14,7 +14,7 @@ use crate::domain::games::{baccarat, blackjack, dragon_tiger, roulette};
 use crate::domain::ids::{BetId, PlayerId, RoundId};
 use crate::domain::money::{Amount, Currency};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Game {
     Baccarat,
@@ -124,7 +124,7 @@ pub enum Deal {
 }
 
 /// What a round ended with, as players see it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Outcome {
     Baccarat(baccarat::Outcome),
@@ -140,7 +140,7 @@ pub enum Outcome {
 }
 
 /// Live odds after a card, by game.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Odds {
     Baccarat(baccarat::Odds),

@@ -13,22 +13,24 @@ use actix_http::ws::Message;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::actors::messages::{CommandError, DealerAction, DealerCommand};
+use crate::actors::messages::TableHandle;
+use crate::actors::messages::{DealerAction, DealerCommand};
 use crate::actors::outbound::{close_code, Outbound};
-use crate::actors::table::{error_frame, TableActor};
 use crate::domain::ids::TableId;
 use crate::transport::admission::Slot;
-use crate::transport::protocol::{self, DealerMsg};
 use crate::transport::socket::{self, TokenBucket, STRIKES_MAX};
 use crate::transport::takeover::Violation;
 use crate::transport::AppState;
+use crate::wire::inbound::{self, DealerMsg};
+use crate::wire::message;
+use crate::wire::CommandError;
 
 /// Time a console has to authenticate after connecting.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct DealerSocket {
     pub table_id: TableId,
-    pub table: Addr<TableActor>,
+    pub table: TableHandle,
     pub state: AppState,
     pub out: Outbound,
     /// This socket's place in the connection limits, shared with its connection: counts as
@@ -42,7 +44,7 @@ pub struct DealerSocket {
 
 impl DealerSocket {
     fn send_error(&self, req: Option<u64>, error: CommandError) {
-        self.out.send(error_frame(req, &error));
+        self.out.send(message::error(req, &error));
     }
 
     /// Whether `key` is a configured dealer key that opens this table. Keys are compared by
@@ -93,7 +95,7 @@ impl DealerSocket {
             self.send_error(None, CommandError::new("rate_limited", "too many messages; slow down"));
             return;
         }
-        let msg: DealerMsg = match protocol::parse(text) {
+        let msg: DealerMsg = match inbound::parse(text) {
             Ok(msg) => msg,
             Err((req, error)) if !self.authenticated => return self.refuse(req, error, ctx),
             Err((req, error)) => {
@@ -113,7 +115,7 @@ impl DealerSocket {
                 return self.refuse(None, CommandError::new("unauthorized", "send auth first"), ctx);
             }
             DealerMsg::Ping { req } => {
-                self.out.send(crate::transport::socket::pong(req));
+                self.out.send(socket::pong(req));
                 return;
             }
             DealerMsg::OpenRound { req } => (req, DealerAction::OpenRound),
@@ -134,15 +136,11 @@ impl DealerSocket {
             DealerMsg::Pause { req } => (req, DealerAction::Pause),
             DealerMsg::Resume { req } => (req, DealerAction::Resume),
         };
-        if self
-            .table
-            .try_send(DealerCommand {
-                req,
-                out: self.out.clone(),
-                command,
-            })
-            .is_err()
-        {
+        if !self.table.try_send(DealerCommand {
+            req,
+            out: self.out.clone(),
+            command,
+        }) {
             self.send_error(req, CommandError::new("busy", "the table is busy; retry"));
         }
     }

@@ -1,11 +1,10 @@
-//! The only code that knows HTTP, WebSocket and JSON: REST routes, the player and dealer
-//! sockets, the wire protocol and operator authentication.
+//! The only code that knows HTTP and WebSocket: REST routes, the player and dealer sockets,
+//! operator authentication and who may connect. The frames themselves are `crate::wire`.
 
 pub mod admission;
 pub mod auth;
 pub mod dealer;
 pub mod player;
-pub mod protocol;
 pub mod routes;
 pub mod socket;
 pub mod takeover;

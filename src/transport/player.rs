@@ -7,27 +7,26 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use actix::prelude::*;
-use actix_http::ws::Message;
-use serde_json::json;
-
 use crate::actors::messages::{
-    Act, Caller, ClientSeed, CommandError, FindTable, Join, Leave, PlaceBet, UnwatchBalance,
+    Act, Caller, ClientSeed, FindTable, ForTable, Join, Leave, PlaceBet, TableHandle, UnwatchBalance,
 };
 use crate::actors::outbound::close_code;
 use crate::actors::sessions::SocketClosed;
-use crate::actors::table::{error_frame, TableActor};
 use crate::domain::ids::TableId;
-use crate::transport::protocol::{self, ClientMsg};
 use crate::transport::socket::{self, TokenBucket, STRIKES_MAX};
 use crate::transport::takeover::Violation;
 use crate::transport::AppState;
+use crate::wire::inbound::{self, ClientMsg};
+use crate::wire::message::{self, Ack, ServerMsg};
+use crate::wire::CommandError;
+use actix::prelude::*;
+use actix_http::ws::Message;
 
 pub struct PlayerSocket {
     pub caller: Caller,
     pub state: AppState,
     /// Tables joined (bounded by `tables_per_connection_max`).
-    pub joined: HashMap<TableId, Addr<TableActor>>,
+    pub joined: HashMap<TableId, TableHandle>,
     pub last_seen: Instant,
     pub bucket: TokenBucket,
     /// Rejected messages in a row; at `STRIKES_MAX` the connection is closed (4009).
@@ -45,7 +44,7 @@ const IDLE_WARNING: Duration = Duration::from_secs(60);
 
 impl PlayerSocket {
     fn reply_error(&mut self, req: Option<u64>, error: CommandError) {
-        self.caller.out.send(error_frame(req, &error));
+        self.caller.out.send(message::error(req, &error));
     }
 
     fn strike(&mut self, ctx: &mut Context<Self>) {
@@ -63,7 +62,7 @@ impl PlayerSocket {
             self.strike(ctx);
             return;
         }
-        let msg: ClientMsg = match protocol::parse(text) {
+        let msg: ClientMsg = match inbound::parse(text) {
             Ok(msg) => msg,
             Err((req, error)) => {
                 self.reply_error(req, error);
@@ -78,7 +77,7 @@ impl PlayerSocket {
         }
         match msg {
             ClientMsg::Ping { req } => {
-                self.caller.out.send(crate::transport::socket::pong(req));
+                self.caller.out.send(socket::pong(req));
             }
             ClientMsg::Join {
                 req,
@@ -104,20 +103,18 @@ impl PlayerSocket {
                         .map(move |found, act, _| {
                             act.joins_in_flight -= 1;
                             match found {
-                                Some(addr) => {
-                                    if addr
-                                        .try_send(Join {
-                                            req,
-                                            caller,
-                                            last_seq,
-                                            epoch,
-                                        })
-                                        .is_err()
-                                    {
+                                Some(handle) => {
+                                    let join = Join {
+                                        req,
+                                        caller,
+                                        last_seq,
+                                        epoch,
+                                    };
+                                    if !handle.try_send(join) {
                                         act.reply_error(req, CommandError::new("busy", "the table is busy; retry"));
                                         return;
                                     }
-                                    act.joined.insert(table, addr);
+                                    act.joined.insert(table, handle);
                                 }
                                 None => act
                                     .reply_error(req, CommandError::new("unknown_table", format!("no table {table}"))),
@@ -126,13 +123,11 @@ impl PlayerSocket {
                 );
             }
             ClientMsg::Leave { req, table } => match self.joined.remove(&table) {
-                Some(addr) => {
-                    addr.do_send(Leave {
+                Some(handle) => {
+                    handle.do_send(Leave {
                         conn: self.caller.out.conn,
                     });
-                    self.caller
-                        .out
-                        .send(crate::actors::table::ack(req, json!({"table": table})));
+                    self.caller.out.send(message::ack(req, Ack::Table { table: &table }));
                 }
                 None => self.reply_error(req, CommandError::new("not_joined", "join the table first")),
             },
@@ -185,14 +180,10 @@ impl PlayerSocket {
         }
     }
 
-    fn send_to_table<M>(&mut self, req: Option<u64>, table: &TableId, msg: M)
-    where
-        M: actix::Message<Result = ()> + Send + 'static,
-        TableActor: Handler<M>,
-    {
+    fn send_to_table<M: ForTable>(&mut self, req: Option<u64>, table: &TableId, msg: M) {
         match self.joined.get(table) {
-            Some(addr) => {
-                if addr.try_send(msg).is_err() {
+            Some(handle) => {
+                if !handle.try_send(msg) {
                     self.reply_error(req, CommandError::new("busy", "the table is busy; retry"));
                 }
             }
@@ -224,11 +215,7 @@ impl Actor for PlayerSocket {
             if !act.idle_warned && quiet + IDLE_WARNING.min(session_idle) >= session_idle {
                 act.idle_warned = true;
                 let closes_in_ms = session_idle.saturating_sub(quiet).as_millis() as u64;
-                act.caller.out.send(
-                    json!({"type": "idle_warning", "closes_in_ms": closes_in_ms})
-                        .to_string()
-                        .into(),
-                );
+                act.caller.out.send(ServerMsg::IdleWarning { closes_in_ms }.encode());
             }
             act.caller.out.ping();
         });
@@ -236,8 +223,8 @@ impl Actor for PlayerSocket {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         let conn = self.caller.out.conn;
-        for addr in self.joined.values() {
-            addr.do_send(Leave { conn });
+        for handle in self.joined.values() {
+            handle.do_send(Leave { conn });
         }
         self.caller.wallet.do_send(UnwatchBalance { conn });
         self.state.sessions.do_send(SocketClosed {

@@ -20,8 +20,8 @@ use serde_json::{json, Value};
 use crate::actors::messages::{Caller, Credit, FindTable, GetBalances, GetLobby, GetWallet, WatchBalance};
 use crate::actors::outbound::Outbound;
 use crate::actors::sessions::{CreateSession, OpenSocket, Peek, Revoke};
-use crate::actors::table::now_us;
 use crate::actors::wallet::WalletError;
+use crate::clock::now_us;
 use crate::domain::fair::{self, ServerSeed};
 use crate::domain::ids::{PlayerId, RoundId, TableId};
 use crate::domain::money::{Amount, Currency};
@@ -34,6 +34,7 @@ use crate::transport::player::PlayerSocket;
 use crate::transport::socket::TokenBucket;
 use crate::transport::takeover::{self, SocketLimits};
 use crate::transport::AppState;
+use crate::wire::message::{Money, ServerMsg, Welcome};
 
 /// Largest deposit one request may make, in minor units (a sandbox sanity bound).
 const DEPOSIT_MAX: i64 = 1_000_000_000_000;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").route(web::get().to(healthz)))
         .service(web::resource("/metrics").route(web::get().to(metrics)))
         .service(web::resource("/v1/openapi.json").route(web::get().to(openapi)))
+        .service(web::resource("/v1/asyncapi.json").route(web::get().to(asyncapi)))
         .service(web::resource("/v1/lobby").route(web::get().to(lobby)))
         .service(web::resource("/v1/sessions").route(web::post().to(create_session)))
         .service(web::resource("/v1/sessions/{session_id}").route(web::delete().to(revoke_session)))
@@ -196,6 +198,13 @@ async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(include_str!("../../docs/openapi.json"))
+}
+
+/// The WebSocket protocol, generated from the wire types (`crate::wire::asyncapi`).
+async fn asyncapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(include_str!("../../docs/asyncapi.json"))
 }
 
 async fn lobby(state: web::Data<AppState>) -> HttpResponse {
@@ -797,21 +806,20 @@ async fn play(state: web::Data<AppState>, req: HttpRequest, query: web::Query<Pl
         .ok()
         .and_then(|b| b.get(&opened.info.currency).copied())
         .unwrap_or_default();
-    out.send(
-        json!({
-            "type": "welcome",
-            "session_id": opened.info.session_id,
-            "resume_token": opened.resume_token,
-            "player_id": opened.info.player,
-            "currency": opened.info.currency,
-            "language": opened.info.language,
-            "expires_at": opened.expires_at,
-            "balance": {"amount": balance, "currency": opened.info.currency},
-            "ts": now_us(),
-        })
-        .to_string()
-        .into(),
-    );
+    let welcome = Welcome {
+        session_id: opened.info.session_id.clone(),
+        resume_token: opened.resume_token,
+        player_id: opened.info.player.clone(),
+        currency: opened.info.currency,
+        language: opened.info.language.clone(),
+        expires_at: opened.expires_at,
+        balance: Money {
+            amount: balance,
+            currency: opened.info.currency,
+        },
+        ts: now_us(),
+    };
+    out.send(ServerMsg::Welcome(welcome).encode());
     wallet.do_send(WatchBalance { out: out.clone() });
     tracing::info!(player = %opened.info.player, session = %opened.info.session_id, "player connected");
     let caller = Caller {

@@ -10,7 +10,7 @@ use crate::transport::takeover::Violation;
 
 /// The answer to a `ping` on either socket: the server time, and the `req` when it had one.
 pub fn pong(req: Option<u64>) -> bytestring::ByteString {
-    crate::actors::table::reply("pong", req, serde_json::json!({"ts": crate::actors::table::now_us()}))
+    crate::wire::message::pong(req, crate::clock::now_us())
 }
 
 /// Stops a socket actor once its connection's outbound side is gone (the connection ended

@@ -827,7 +827,8 @@ pub enum Deck {
 
 /// Distribution of the dealer's final result. Serialised with keys `"17"` … `"21"`, `"bust"`,
 /// `"blackjack"`. `blackjack` is the two-card 21, not counted in `p21`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "BlackjackDealerOdds")]
 pub struct DealerOdds {
     #[serde(rename = "17")]
     pub p17: f64,

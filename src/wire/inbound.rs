@@ -1,4 +1,4 @@
-//! The player and dealer WebSocket protocols: strict parsing of inbound frames.
+//! What the server accepts: the player's and the dealer console's messages, parsed strictly.
 //!
 //! Every inbound message is parsed into a typed enum; unknown types or fields, wrong types
 //! and bad values are errors with a stable code, never a panic. See `docs/protocol.md`.
@@ -6,11 +6,11 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::actors::messages::CommandError;
 use crate::domain::ids::{BetId, RoundId, TableId};
+use crate::wire::CommandError;
 
 /// Player → server.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMsg {
     Join {
@@ -49,7 +49,7 @@ pub enum ClientMsg {
 }
 
 /// Dealer console → server. The first frame must be `auth`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DealerMsg {
     Auth {
