@@ -71,6 +71,22 @@ impl Server {
 
     /// As `start`, with `RUST_LOG` set to `log_filter`.
     pub fn start_logging(tables: &[(&str, String)], config: &str, log_filter: &str) -> Server {
+        let mut server = Server::prepare(tables, config, log_filter);
+        server.spawn();
+        server
+    }
+
+    /// As `start`, on a copy of an existing data dir (a journal written earlier, perhaps by
+    /// another release): `data` itself is never opened, so a committed fixture stays as it is.
+    pub fn start_on_copy(data: &Path, tables: &[(&str, String)], config: &str) -> Server {
+        let mut server = Server::prepare(tables, config, "info");
+        copy_dir(data, &server.data_dir());
+        server.spawn();
+        server
+    }
+
+    /// A temp dir holding the table files and config, and a server not yet started.
+    fn prepare(tables: &[(&str, String)], config: &str, log_filter: &str) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let tables_dir = dir.path().join("tables");
         std::fs::create_dir_all(&tables_dir).unwrap();
@@ -79,16 +95,14 @@ impl Server {
         }
         std::fs::write(dir.path().join("config.toml"), config).unwrap();
         let log_path = dir.path().join("server.log");
-        let mut server = Server {
+        Server {
             dir,
             addr: String::new(),
             metrics_addr: None,
             child: None,
             log_path,
             log_filter: log_filter.to_owned(),
-        };
-        server.spawn();
-        server
+        }
     }
 
     fn spawn(&mut self) {
@@ -554,6 +568,21 @@ impl Client {
             .send(json!({"type": "bet", "table": table, "round_id": round_id, "spot": spot, "amount": amount, "bet_id": bet_id}))
             .await;
         self.reply(req).await
+    }
+}
+
+/// Copies the directory tree `from` to `to` (created), files and subdirectories alike.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
+    let entries = std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
+    for entry in entries {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("copy {}: {e}", entry.path().display()));
+        }
     }
 }
 
