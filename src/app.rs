@@ -197,14 +197,58 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let config = config.ready()?;
     let metrics = crate::telemetry::init_metrics();
     let tables = load_tables(&config.tables_dir)?;
+    let recovered = recover(&config, &tables).await?;
+    let journal = recovered.journal.clone();
+    let actors = start_actors(&config, tables, recovered)?;
+    let state = AppState {
+        auth: Arc::new(OperatorAuth::new(config.operators.clone(), config.signature_window_s)),
+        config: Arc::new(config.clone()),
+        journal: journal.clone(),
+        lobby: actors.lobby,
+        bank: actors.bank,
+        sessions: actors.sessions.clone(),
+        metrics,
+        admission: Admission::new(&config.limits),
+    };
+    forget_on_timers(&state);
+    let admission = state.admission.clone();
+    let server = http_server(&config, state)?.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        wait_for_signal().await;
+        shut_down(handle, &actors.tables, actors.sessions, &admission).await;
+    });
+    server.await?;
+    tracing::info!("HTTP server stopped; flushing the journal");
+    drop(journal);
+    Ok(())
+}
+
+/// The actors a server runs, as the shutdown sequence needs them.
+struct Actors {
+    lobby: Addr<LobbyActor>,
+    bank: Addr<BankActor>,
+    sessions: Addr<SessionsActor>,
+    tables: Vec<Addr<TableActor>>,
+}
+
+/// Starts the lobby, the bank (wallets), the sessions and one actor per table, each table
+/// carrying on what recovery found unfinished.
+///
+/// # Errors
+/// A table's journal cannot be read.
+fn start_actors(
+    config: &Config,
+    tables: Vec<TableConfig>,
+    recovered: Recovered,
+) -> Result<Actors, Box<dyn std::error::Error>> {
     let Recovered {
         journal,
         replayed,
         voided,
         dealing,
-    } = recover(&config, &tables).await?;
-
-    let limits = config.limits.clone();
+    } = recovered;
+    let limits = &config.limits;
     let lobby = LobbyActor::default().start();
     // Wallets (created by the bank, on its thread) and tables each get threads of their own:
     // on the one system thread, every bet and every fan-out queued behind each other.
@@ -223,13 +267,8 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         let table = table.scaled(config.pacing_scale);
         let mut actor = TableActor::new(table.clone(), journal.clone(), lobby.clone(), limits.clone())?;
         actor.stagger(index, count);
-        actor.announce_voids(
-            voided
-                .iter()
-                .filter(|r| r.table == table.id)
-                .map(|r| r.round_id)
-                .collect(),
-        );
+        let voids = voided.iter().filter(|r| r.table == table.id).map(|r| r.round_id);
+        actor.announce_voids(voids.collect());
         if let Some(round) = dealing.iter().find(|r| r.table == table.id) {
             actor.continue_dealing(round.clone(), bank.clone());
         }
@@ -239,20 +278,20 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         table_addrs.push(addr.clone());
         lobby.do_send(RegisterTable { config: table, addr });
     }
-
-    let sessions_for_shutdown = sessions.clone();
-    let state = AppState {
-        auth: Arc::new(OperatorAuth::new(config.operators.clone(), config.signature_window_s)),
-        config: Arc::new(config.clone()),
-        journal: journal.clone(),
+    Ok(Actors {
         lobby,
         bank,
         sessions,
-        metrics,
-        admission: Admission::new(&config.limits),
-    };
-    forget_on_timers(&state);
-    let admission = state.admission.clone();
+        tables: table_addrs,
+    })
+}
+
+/// The HTTP server on `listen` (plain or TLS), and the metrics listener when configured.
+/// Prints the line tests and scripts read to find the port.
+///
+/// # Errors
+/// An address cannot be bound, or the TLS files cannot be read.
+fn http_server(config: &Config, state: AppState) -> Result<actix_server::ServerBuilder, Box<dyn std::error::Error>> {
     let metrics_state = state.clone();
     let write_timeout = std::time::Duration::from_millis(config.limits.write_timeout_ms);
     let make_app = move || {
@@ -266,24 +305,21 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     };
     let listener = listen_on(config.listen)?;
     let addr = listener.local_addr()?;
-    let server = actix_server::Server::build()
+    let mut server = actix_server::Server::build()
         .shutdown_timeout(SHUTDOWN_TIMEOUT_S)
         .disable_signals();
-    let server = match config.metrics_listen {
-        Some(metrics_addr) => {
-            let metrics_listener = listen_on(metrics_addr)?;
-            let bound = metrics_listener.local_addr()?;
-            // Scripts read this line to find the port when it is 0.
-            println!("croupier metrics on http://{bound}");
-            server.listen("croupier-metrics", metrics_listener, move || {
-                let state = metrics_state.clone();
-                actix_http::HttpService::build()
-                    .finish(actix_service::map_config(metrics_only(state), |_| AppConfig::default()))
-                    .tcp()
-            })?
-        }
-        None => server,
-    };
+    if let Some(metrics_addr) = config.metrics_listen {
+        let metrics_listener = listen_on(metrics_addr)?;
+        let bound = metrics_listener.local_addr()?;
+        // Scripts read this line to find the port when it is 0.
+        println!("croupier metrics on http://{bound}");
+        server = server.listen("croupier-metrics", metrics_listener, move || {
+            let state = metrics_state.clone();
+            actix_http::HttpService::build()
+                .finish(actix_service::map_config(metrics_only(state), |_| AppConfig::default()))
+                .tcp()
+        })?;
+    }
     let (server, scheme) = match &config.tls {
         Some(files) => {
             let tls = tls_config(files)?;
@@ -302,37 +338,37 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     // Tests and scripts read this line to find the port when listening on port 0.
     println!("croupier listening on {scheme}://{addr}");
     tracing::info!(%addr, sandbox = config.sandbox, tls = config.tls.is_some(), "listening");
-    let server = server.run();
-    let handle = server.handle();
-    actix_web::rt::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("shutting down: voiding running rounds");
-        let stop_accepting = handle.pause();
-        stop_accepting.await;
-        let stops = table_addrs.iter().map(|table| {
-            let (done, stopped) = tokio::sync::oneshot::channel();
-            table.do_send(Shutdown(done));
-            stopped
-        });
-        if tokio::time::timeout(TABLE_STOP_TIMEOUT, futures_util::future::join_all(stops))
-            .await
-            .is_err()
-        {
-            tracing::warn!("some tables did not finish voiding in time; recovery will finish them");
-        }
-        let _ = sessions_for_shutdown.send(CloseAll).await;
-        // Sockets write their close frames on tasks of their own, which the HTTP server's
-        // graceful stop does not wait for.
-        let deadline = Instant::now() + std::time::Duration::from_secs(SHUTDOWN_TIMEOUT_S);
-        while admission.open_connections() > 0 && Instant::now() < deadline {
-            actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        handle.stop(true).await;
+    Ok(server)
+}
+
+/// The shutdown sequence (see the module comment), each step with its timeout.
+async fn shut_down(
+    handle: actix_server::ServerHandle,
+    tables: &[Addr<TableActor>],
+    sessions: Addr<SessionsActor>,
+    admission: &Admission,
+) {
+    tracing::info!("shutting down: voiding running rounds");
+    handle.pause().await;
+    let stops = tables.iter().map(|table| {
+        let (done, stopped) = tokio::sync::oneshot::channel();
+        table.do_send(Shutdown(done));
+        stopped
     });
-    server.await?;
-    tracing::info!("HTTP server stopped; flushing the journal");
-    drop(journal);
-    Ok(())
+    if tokio::time::timeout(TABLE_STOP_TIMEOUT, futures_util::future::join_all(stops))
+        .await
+        .is_err()
+    {
+        tracing::warn!("some tables did not finish voiding in time; recovery will finish them");
+    }
+    let _ = sessions.send(CloseAll).await;
+    // Sockets write their close frames on tasks of their own, which the HTTP server's
+    // graceful stop does not wait for.
+    let deadline = Instant::now() + std::time::Duration::from_secs(SHUTDOWN_TIMEOUT_S);
+    while admission.open_connections() > 0 && Instant::now() < deadline {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    handle.stop(true).await;
 }
 
 /// The app of the metrics listener: `/metrics` without authentication, nothing else.

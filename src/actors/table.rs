@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use bytestring::ByteString;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::actors::lobby::LobbyActor;
 use crate::actors::messages::{
@@ -30,6 +30,7 @@ use crate::domain::ids::{BetId, PlayerId, RoundId};
 use crate::domain::money::Amount;
 use crate::domain::round::{Bet, BetRules, Game, Phase, Placement, Round, Spot};
 use crate::domain::shoe::Shoe;
+use crate::journal::events::{self, EventRecord, StoredEvent};
 use crate::journal::records::{
     self, BetRecord, CardRecord, LedgerRecord, RoundRecord, RoundStatus, ShoeRecord, TxKind,
 };
@@ -284,60 +285,50 @@ impl TableActor {
         let mut round = Round::closed_with(record.round_id, self.config.game, record.opened_at_us, rules, bets)
             .map_err(|e| e.to_string())?;
         let mut extra_stakes = 0;
-        for event in self.round_events(record.round_id) {
-            let step = match event["type"].as_str() {
-                Some("card") => serde_json::from_value::<Card>(event["card"].clone())
-                    .map_err(|e| e.to_string())
-                    .and_then(|card| round.deal_card(card, event["to"].as_str()).map_err(|e| e.to_string()))
-                    .map(drop),
-                Some("action") => {
-                    let seat = event["seat"].as_u64().unwrap_or(0) as u8;
-                    let hand = event["hand"].as_u64().unwrap_or(0) as u8;
-                    event["action"]
-                        .as_str()
-                        .unwrap_or("")
-                        .parse::<blackjack::Action>()
-                        .map_err(|e| e.to_string())
-                        .and_then(|action| {
-                            let extra = round.extra_stake(seat, hand, action).map_err(|e| e.to_string())?;
-                            round.act(seat, hand, action).map_err(|e| e.to_string())?;
-                            extra_stakes += u32::from(extra.is_positive());
-                            Ok(())
-                        })
+        for event in self.round_events(record.round_id)? {
+            let step = match &event {
+                StoredEvent::Card { to, card, .. } => round.deal_card(*card, Some(to)).map(drop),
+                StoredEvent::Action { seat, hand, action, .. } => {
+                    action.parse::<blackjack::Action>().and_then(|action| {
+                        let extra = round.extra_stake(*seat, *hand, action)?;
+                        round.act(*seat, *hand, action)?;
+                        extra_stakes += u32::from(extra.is_positive());
+                        Ok(())
+                    })
                 }
-                Some("ball") => round
-                    .land_ball(event["pocket"].as_u64().unwrap_or(u64::MAX) as u8)
-                    .map_err(|e| e.to_string()),
+                StoredEvent::Ball { pocket, .. } => round.land_ball(*pocket),
                 _ => Ok(()),
             };
-            step.map_err(|error| format!("{error} replaying {event}"))?;
+            step.map_err(|error| format!("{error} replaying {event:?}"))?;
         }
         Ok((round, extra_stakes))
     }
 
     /// Round `round_id`'s events, oldest first, read back from the end of the stream.
-    fn round_events(&self, round_id: RoundId) -> Vec<Value> {
-        let mut events = Vec::new();
+    ///
+    /// # Errors
+    /// An event that cannot be read: recovery reports it rather than guess.
+    fn round_events(&self, round_id: RoundId) -> Result<Vec<StoredEvent>, String> {
+        let mut found = Vec::new();
         for entry in self
             .journal
             .tree(Tree::Events)
             .scan_prefix(table_prefix(self.id()))
             .rev()
         {
-            let Ok((_, value)) = entry else { break };
-            let Ok(event) = serde_json::from_slice::<Value>(&value) else {
-                continue;
-            };
-            if event["round_id"] != json!(round_id) {
+            let (key, value) = entry.map_err(|e| e.to_string())?;
+            let read = events::decode(&value).map_err(|e| format!("event {:?}: {e}", journal::table_key_n(&key)))?;
+            let event = read.into_record().event;
+            if event.round_id() != Some(round_id) {
                 continue;
             }
-            if event["type"] == "round_open" {
+            if matches!(event, StoredEvent::RoundOpen { .. }) {
                 break;
             }
-            events.push(event);
+            found.push(event);
         }
-        events.reverse();
-        events
+        found.reverse();
+        Ok(found)
     }
 
     /// Takes up the interrupted round: finds its players' wallets and refunds a double or
@@ -448,7 +439,13 @@ impl TableActor {
                 let Ok(cards) = fair::shuffled_shoe(self.config.decks, &key) else {
                     return self;
                 };
-                let position = self.last_shoe_position(shoe.nonce);
+                let position = match self.last_shoe_position(shoe.nonce) {
+                    Ok(position) => position,
+                    Err(error) => {
+                        tracing::error!(table = %self.config.id, shoe = shoe.nonce, error = %error, "cannot find where the interrupted shoe stands; it is not continued");
+                        return self;
+                    }
+                };
                 let mut unseen = Composition::decks(self.config.decks).unwrap_or(self.unseen);
                 let _ = unseen.remove_all(&cards[..position.min(cards.len())]);
                 self.unseen = unseen;
@@ -471,29 +468,31 @@ impl TableActor {
         self
     }
 
-    /// The shoe position after the last card of shoe `nonce` found in the event stream.
-    fn last_shoe_position(&self, nonce: u64) -> usize {
+    /// The shoe position after the last card of shoe `nonce` found in the event stream
+    /// (0 when none of its cards was dealt yet).
+    ///
+    /// # Errors
+    /// An event that cannot be read, or a card of this shoe without its position.
+    fn last_shoe_position(&self, nonce: u64) -> Result<usize, String> {
         /// Events searched backwards; a shoe's last card is never far from the stream's end.
         const SCAN_MAX: usize = 100_000;
-        for entry in self
-            .journal
-            .tree(Tree::Events)
-            .scan_prefix(table_prefix(self.id()))
-            .rev()
-            .take(SCAN_MAX)
-        {
-            let Ok((_, value)) = entry else { break };
-            let Ok(event) = serde_json::from_slice::<Value>(&value) else {
-                continue;
-            };
-            if event["type"] == "card" && event["shoe"] == json!(nonce) {
-                return event["shoe_pos"].as_u64().unwrap_or(0) as usize;
-            }
-            if event["type"] == "round_open" && event["shoe"].as_u64().is_some_and(|n| n < nonce) {
-                break;
+        let stream = self.journal.tree(Tree::Events).scan_prefix(table_prefix(self.id()));
+        for entry in stream.rev().take(SCAN_MAX) {
+            let (key, value) = entry.map_err(|e| e.to_string())?;
+            let read = events::decode(&value).map_err(|e| format!("event {:?}: {e}", journal::table_key_n(&key)))?;
+            match read.into_record().event {
+                StoredEvent::Card {
+                    shoe: Some(shoe),
+                    shoe_pos,
+                    ..
+                } if shoe == nonce => {
+                    return shoe_pos.ok_or_else(|| format!("a card of shoe {nonce} has no position"));
+                }
+                StoredEvent::RoundOpen { shoe: Some(shoe), .. } if shoe < nonce => break,
+                _ => {}
             }
         }
-        0
+        Ok(0)
     }
 
     fn id(&self) -> &str {
@@ -520,17 +519,18 @@ impl TableActor {
     fn emit(&mut self, ctx: &mut Context<Self>, events: Vec<TableEvent>, mut batch: Batch, then: Option<Then>) {
         let ts = now_us();
         let mut frames = Vec::with_capacity(events.len());
-        for event in &events {
+        for event in events {
             self.seq += 1;
             let text = EventFrame {
-                event,
+                event: &event,
                 table: &self.config.id,
                 seq: self.seq,
                 epoch: self.epoch,
                 ts,
             }
             .encode();
-            batch.insert(Tree::Events, table_key(self.id(), self.seq), text.as_bytes().as_ref());
+            let record = EventRecord::new(ts, StoredEvent::from(event));
+            batch.insert(Tree::Events, table_key(self.id(), self.seq), events::encode(&record));
             frames.push((self.seq, text));
         }
         self.submit(ctx, batch, frames, then);
@@ -1472,10 +1472,251 @@ impl TableActor {
         let to = table_key(self.id(), self.delivered_seq);
         let mut missed = Vec::new();
         for entry in self.journal.tree(Tree::Events).range(from..=to) {
-            let (_, value) = entry.ok()?;
-            missed.push(ByteString::try_from(value.to_vec()).ok()?);
+            let (key, value) = entry.ok()?;
+            let seq = journal::table_key_n(&key)?;
+            match events::decode(&value) {
+                // An event of an older journal goes out as it was sent then.
+                Ok(events::Read::Frame(_, frame)) => missed.push(ByteString::try_from(frame).ok()?),
+                Ok(events::Read::Record(record)) => missed.push(self.frame_of(seq, record)),
+                Err(error) => {
+                    tracing::error!(table = %self.config.id, seq, error = %error, "unreadable event; the client gets a snapshot");
+                    return None;
+                }
+            }
         }
         (missed.len() as u64 == self.delivered_seq - last_seq).then_some(missed)
+    }
+
+    /// The wire frame of a stored event at `seq` of this table's stream.
+    fn frame_of(&self, seq: u64, record: EventRecord) -> ByteString {
+        EventFrame {
+            event: &TableEvent::from(record.event),
+            table: &self.config.id,
+            seq,
+            epoch: self.epoch,
+            ts: record.ts,
+        }
+        .encode()
+    }
+}
+
+/// What the journal keeps of an event.
+impl From<TableEvent> for StoredEvent {
+    fn from(event: TableEvent) -> StoredEvent {
+        match event {
+            TableEvent::RoundOpen {
+                round_id,
+                closes_at,
+                commit,
+                shoe,
+                game,
+            } => StoredEvent::RoundOpen {
+                round_id,
+                closes_at,
+                commit,
+                shoe,
+                game,
+            },
+            TableEvent::BetsClosed { round_id, bets } => StoredEvent::BetsClosed { round_id, bets },
+            TableEvent::Card {
+                round_id,
+                to,
+                card,
+                shoe,
+                shoe_pos,
+            } => StoredEvent::Card {
+                round_id,
+                to,
+                card,
+                shoe,
+                shoe_pos,
+            },
+            TableEvent::Odds {
+                round_id,
+                version,
+                odds,
+            } => StoredEvent::Odds {
+                round_id,
+                version,
+                odds,
+            },
+            TableEvent::Ball { round_id, pocket } => StoredEvent::Ball { round_id, pocket },
+            TableEvent::Decision {
+                round_id,
+                seat,
+                hand,
+                deadline,
+                actions,
+            } => StoredEvent::Decision {
+                round_id,
+                seat,
+                hand,
+                deadline,
+                actions,
+            },
+            TableEvent::Countdown {
+                round_id,
+                seat,
+                hand,
+                remaining_ms,
+            } => StoredEvent::Countdown {
+                round_id,
+                seat,
+                hand,
+                remaining_ms,
+            },
+            TableEvent::Action {
+                round_id,
+                seat,
+                hand,
+                action,
+                auto,
+            } => StoredEvent::Action {
+                round_id,
+                seat,
+                hand,
+                action,
+                auto,
+            },
+            TableEvent::Result { round_id, outcome } => StoredEvent::Result { round_id, outcome },
+            TableEvent::Reveal {
+                shoe,
+                server_seed,
+                commit,
+                client_seed,
+                decks,
+            } => StoredEvent::Reveal {
+                shoe,
+                server_seed,
+                commit,
+                client_seed,
+                decks,
+            },
+            TableEvent::RoundVoid { round_id, reason } => StoredEvent::RoundVoid { round_id, reason },
+            TableEvent::CardUndone {
+                round_id,
+                position,
+                card,
+            } => StoredEvent::CardUndone {
+                round_id,
+                position,
+                card,
+            },
+            TableEvent::Burn { round_id } => StoredEvent::Burn { round_id },
+            TableEvent::ShoeChanged { decks } => StoredEvent::ShoeChanged { decks },
+            TableEvent::Paused => StoredEvent::Paused,
+            TableEvent::Resumed => StoredEvent::Resumed,
+        }
+    }
+}
+
+/// A stored event as clients are sent it.
+impl From<StoredEvent> for TableEvent {
+    fn from(event: StoredEvent) -> TableEvent {
+        match event {
+            StoredEvent::RoundOpen {
+                round_id,
+                closes_at,
+                commit,
+                shoe,
+                game,
+            } => TableEvent::RoundOpen {
+                round_id,
+                closes_at,
+                commit,
+                shoe,
+                game,
+            },
+            StoredEvent::BetsClosed { round_id, bets } => TableEvent::BetsClosed { round_id, bets },
+            StoredEvent::Card {
+                round_id,
+                to,
+                card,
+                shoe,
+                shoe_pos,
+            } => TableEvent::Card {
+                round_id,
+                to,
+                card,
+                shoe,
+                shoe_pos,
+            },
+            StoredEvent::Odds {
+                round_id,
+                version,
+                odds,
+            } => TableEvent::Odds {
+                round_id,
+                version,
+                odds,
+            },
+            StoredEvent::Ball { round_id, pocket } => TableEvent::Ball { round_id, pocket },
+            StoredEvent::Decision {
+                round_id,
+                seat,
+                hand,
+                deadline,
+                actions,
+            } => TableEvent::Decision {
+                round_id,
+                seat,
+                hand,
+                deadline,
+                actions,
+            },
+            StoredEvent::Countdown {
+                round_id,
+                seat,
+                hand,
+                remaining_ms,
+            } => TableEvent::Countdown {
+                round_id,
+                seat,
+                hand,
+                remaining_ms,
+            },
+            StoredEvent::Action {
+                round_id,
+                seat,
+                hand,
+                action,
+                auto,
+            } => TableEvent::Action {
+                round_id,
+                seat,
+                hand,
+                action,
+                auto,
+            },
+            StoredEvent::Result { round_id, outcome } => TableEvent::Result { round_id, outcome },
+            StoredEvent::Reveal {
+                shoe,
+                server_seed,
+                commit,
+                client_seed,
+                decks,
+            } => TableEvent::Reveal {
+                shoe,
+                server_seed,
+                commit,
+                client_seed,
+                decks,
+            },
+            StoredEvent::RoundVoid { round_id, reason } => TableEvent::RoundVoid { round_id, reason },
+            StoredEvent::CardUndone {
+                round_id,
+                position,
+                card,
+            } => TableEvent::CardUndone {
+                round_id,
+                position,
+                card,
+            },
+            StoredEvent::Burn { round_id } => TableEvent::Burn { round_id },
+            StoredEvent::ShoeChanged { decks } => TableEvent::ShoeChanged { decks },
+            StoredEvent::Paused => TableEvent::Paused,
+            StoredEvent::Resumed => TableEvent::Resumed,
+        }
     }
 }
 

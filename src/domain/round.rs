@@ -124,7 +124,7 @@ pub enum Deal {
 }
 
 /// What a round ended with, as players see it.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Outcome {
     Baccarat(baccarat::Outcome),
@@ -140,7 +140,7 @@ pub enum Outcome {
 }
 
 /// Live odds after a card, by game.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Odds {
     Baccarat(baccarat::Odds),

@@ -8,6 +8,7 @@
 //!
 //! Only actors (and the offline `replay`) use this module.
 
+pub mod events;
 pub mod records;
 pub mod replay;
 
@@ -24,7 +25,8 @@ use tokio::sync::oneshot;
 /// The sled trees, one per kind of record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tree {
-    /// Table event streams: `table_id 0x00 seq(u64 BE)` → the event's wire JSON.
+    /// Table event streams: `table_id 0x00 seq(u64 BE)` → [`events::EventRecord`] (older
+    /// journals: the event's wire frame, still read).
     Events,
     /// Money movements: `txid` → [`records::LedgerRecord`]. The txid makes replays harmless.
     Ledger,

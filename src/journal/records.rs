@@ -8,7 +8,7 @@ use crate::domain::cards::Card;
 use crate::domain::ids::{BetId, PlayerId, RoundId, TableId};
 use crate::domain::money::{Amount, Currency};
 use crate::domain::round::Game;
-use crate::journal::{Batch, Journal, JournalError, Tree};
+use crate::journal::{table_key, Batch, Journal, JournalError, Tree};
 
 /// 2: a settled round pays one credit per player and currency (`payout/{round}/{currency}`,
 /// the sum of that player's winning bets), and its bets are stored apart from it, in chunks
@@ -250,6 +250,19 @@ pub struct ShoeRecord {
     pub client_seed: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_seed: Option<String>,
+}
+
+impl ShoeRecord {
+    /// Shoe `nonce` of `table`, if the journal holds it.
+    ///
+    /// # Errors
+    /// The journal cannot be read, or the record is corrupt.
+    pub fn get(journal: &Journal, table: &TableId, nonce: u64) -> Result<Option<ShoeRecord>, JournalError> {
+        match journal.tree(Tree::Shoes).get(table_key(table.as_str(), nonce))? {
+            Some(bytes) => Ok(Some(decode("shoes", &bytes)?)),
+            None => Ok(None),
+        }
+    }
 }
 
 /// Decodes a JSON record, naming the tree when it is corrupt.

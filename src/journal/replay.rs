@@ -157,55 +157,61 @@ pub fn audit_rounds(journal: &Journal, replayed: &Replayed) -> Result<RoundAudit
                     }
                 }
             }
-            RoundStatus::Settled => {
-                for bet in &round.bets {
-                    let staked: i64 = stakes
-                        .iter()
-                        // A refunded stake (a double whose action was lost to a crash) was
-                        // never part of the bet.
-                        .filter(|s| s.player == bet.player && s.bet_id.as_ref() == Some(&bet.bet_id))
-                        .filter(|s| ledger(&s.player, &refund_txid(&s.txid)).is_none())
-                        .map(|s| s.amount.minor())
-                        .sum();
-                    if staked != bet.amount.minor() {
-                        audit.problems.push(format!(
-                            "round {id} bet {}: recorded stake {} but ledger took {staked}",
-                            bet.bet_id, bet.amount
-                        ));
-                    }
-                }
-                match payout_credits(&round, 0) {
-                    Some(credits) => {
-                        for credit in credits {
-                            let paid = ledger(&credit.player, &credit.txid).map_or(0, |r| r.amount.minor());
-                            if paid != credit.amount.minor() {
-                                audit.problems.push(format!(
-                                    "round {id}: {} of {} recorded as {} but {paid} paid",
-                                    credit.txid, credit.player, credit.amount
-                                ));
-                            }
-                        }
-                    }
-                    None => audit.problems.push(format!("round {id}: its payouts overflow")),
-                }
-                for stake in stakes {
-                    if !round
-                        .bets
-                        .iter()
-                        .any(|b| b.player == stake.player && stake.bet_id.as_ref() == Some(&b.bet_id))
-                    {
-                        audit
-                            .problems
-                            .push(format!("round {id} is settled without stake {}", stake.txid));
-                    }
-                }
-            }
+            RoundStatus::Settled => audit_settled(&round, stakes, &ledger, &mut audit.problems),
         }
     }
     for round in replayed.stakes_by_round.keys().filter(|r| !recorded.contains(r)) {
         audit.unfinished.push(*round);
     }
     Ok(audit)
+}
+
+/// A settled round: every bet's stake was taken, every payout credited, no stake left out.
+fn audit_settled(
+    round: &RoundRecord,
+    stakes: &[LedgerRecord],
+    ledger: &impl Fn(&PlayerId, &str) -> Option<LedgerRecord>,
+    problems: &mut Vec<String>,
+) {
+    let id = round.round_id;
+    for bet in &round.bets {
+        let staked: i64 = stakes
+            .iter()
+            // A refunded stake (a double whose action was lost to a crash) was never part
+            // of the bet.
+            .filter(|s| s.player == bet.player && s.bet_id.as_ref() == Some(&bet.bet_id))
+            .filter(|s| ledger(&s.player, &refund_txid(&s.txid)).is_none())
+            .map(|s| s.amount.minor())
+            .sum();
+        if staked != bet.amount.minor() {
+            problems.push(format!(
+                "round {id} bet {}: recorded stake {} but ledger took {staked}",
+                bet.bet_id, bet.amount
+            ));
+        }
+    }
+    match payout_credits(round, 0) {
+        Some(credits) => {
+            for credit in credits {
+                let paid = ledger(&credit.player, &credit.txid).map_or(0, |r| r.amount.minor());
+                if paid != credit.amount.minor() {
+                    problems.push(format!(
+                        "round {id}: {} of {} recorded as {} but {paid} paid",
+                        credit.txid, credit.player, credit.amount
+                    ));
+                }
+            }
+        }
+        None => problems.push(format!("round {id}: its payouts overflow")),
+    }
+    for stake in stakes {
+        let placed = |b: &crate::journal::records::BetRecord| {
+            b.player == stake.player && stake.bet_id.as_ref() == Some(&b.bet_id)
+        };
+        if !round.bets.iter().any(placed) {
+            problems.push(format!("round {id} is settled without stake {}", stake.txid));
+        }
+    }
 }
 
 /// Ledger records and round records that finish what a crash interrupted.

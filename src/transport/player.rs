@@ -14,7 +14,7 @@ use crate::actors::outbound::close_code;
 use crate::actors::sessions::SocketClosed;
 use crate::domain::ids::TableId;
 use crate::transport::socket::{self, TokenBucket, STRIKES_MAX};
-use crate::transport::takeover::Violation;
+use crate::transport::takeover::{Inbound, Violation};
 use crate::transport::AppState;
 use crate::wire::inbound::{self, ClientMsg};
 use crate::wire::message::{self, Ack, ServerMsg};
@@ -84,53 +84,8 @@ impl PlayerSocket {
                 table,
                 last_seq,
                 epoch,
-            } => {
-                let open = self.joined.len() + self.joins_in_flight;
-                if !self.joined.contains_key(&table) && open >= self.state.config.limits.tables_per_connection_max {
-                    self.reply_error(
-                        req,
-                        CommandError::new("too_many_tables", "leave a table before joining another"),
-                    );
-                    return;
-                }
-                let caller = self.caller.clone();
-                let lobby = self.state.lobby.clone();
-                let id = table.clone();
-                self.joins_in_flight += 1;
-                ctx.spawn(
-                    async move { lobby.send(FindTable(id)).await.ok().flatten() }
-                        .into_actor(self)
-                        .map(move |found, act, _| {
-                            act.joins_in_flight -= 1;
-                            match found {
-                                Some(handle) => {
-                                    let join = Join {
-                                        req,
-                                        caller,
-                                        last_seq,
-                                        epoch,
-                                    };
-                                    if !handle.try_send(join) {
-                                        act.reply_error(req, CommandError::new("busy", "the table is busy; retry"));
-                                        return;
-                                    }
-                                    act.joined.insert(table, handle);
-                                }
-                                None => act
-                                    .reply_error(req, CommandError::new("unknown_table", format!("no table {table}"))),
-                            }
-                        }),
-                );
-            }
-            ClientMsg::Leave { req, table } => match self.joined.remove(&table) {
-                Some(handle) => {
-                    handle.do_send(Leave {
-                        conn: self.caller.out.conn,
-                    });
-                    self.caller.out.send(message::ack(req, Ack::Table { table: &table }));
-                }
-                None => self.reply_error(req, CommandError::new("not_joined", "join the table first")),
-            },
+            } => self.join(req, table, last_seq, epoch, ctx),
+            ClientMsg::Leave { req, table } => self.leave(req, table),
             ClientMsg::Bet {
                 req,
                 table,
@@ -140,18 +95,15 @@ impl PlayerSocket {
                 bet_id,
             } => {
                 let caller = self.caller.clone();
-                self.send_to_table(
+                let bet = PlaceBet {
                     req,
-                    &table,
-                    PlaceBet {
-                        req,
-                        caller,
-                        round_id,
-                        spot,
-                        amount,
-                        bet_id,
-                    },
-                );
+                    caller,
+                    round_id,
+                    spot,
+                    amount,
+                    bet_id,
+                };
+                self.send_to_table(req, &table, bet);
             }
             ClientMsg::Action {
                 req,
@@ -161,23 +113,68 @@ impl PlayerSocket {
                 action,
             } => {
                 let caller = self.caller.clone();
-                self.send_to_table(
+                let act = Act {
                     req,
-                    &table,
-                    Act {
-                        req,
-                        caller,
-                        round_id,
-                        hand,
-                        action,
-                    },
-                );
+                    caller,
+                    round_id,
+                    hand,
+                    action,
+                };
+                self.send_to_table(req, &table, act);
             }
             ClientMsg::ClientSeed { req, table, seed } => {
                 let caller = self.caller.clone();
                 self.send_to_table(req, &table, ClientSeed { req, caller, seed });
             }
         }
+    }
+
+    /// Finds the table through the lobby, then subscribes (a join in flight counts against
+    /// `tables_per_connection_max` too).
+    fn join(
+        &mut self,
+        req: Option<u64>,
+        table: TableId,
+        last_seq: Option<u64>,
+        epoch: Option<u64>,
+        ctx: &mut Context<Self>,
+    ) {
+        let open = self.joined.len() + self.joins_in_flight;
+        if !self.joined.contains_key(&table) && open >= self.state.config.limits.tables_per_connection_max {
+            let error = CommandError::new("too_many_tables", "leave a table before joining another");
+            return self.reply_error(req, error);
+        }
+        let caller = self.caller.clone();
+        let lobby = self.state.lobby.clone();
+        let id = table.clone();
+        self.joins_in_flight += 1;
+        let found = async move { lobby.send(FindTable(id)).await.ok().flatten() };
+        ctx.spawn(found.into_actor(self).map(move |found, act, _| {
+            act.joins_in_flight -= 1;
+            let Some(handle) = found else {
+                return act.reply_error(req, CommandError::new("unknown_table", format!("no table {table}")));
+            };
+            let join = Join {
+                req,
+                caller,
+                last_seq,
+                epoch,
+            };
+            if !handle.try_send(join) {
+                return act.reply_error(req, CommandError::new("busy", "the table is busy; retry"));
+            }
+            act.joined.insert(table, handle);
+        }));
+    }
+
+    fn leave(&mut self, req: Option<u64>, table: TableId) {
+        let Some(handle) = self.joined.remove(&table) else {
+            return self.reply_error(req, CommandError::new("not_joined", "join the table first"));
+        };
+        handle.do_send(Leave {
+            conn: self.caller.out.conn,
+        });
+        self.caller.out.send(message::ack(req, Ack::Table { table: &table }));
     }
 
     fn send_to_table<M: ForTable>(&mut self, req: Option<u64>, table: &TableId, msg: M) {
@@ -189,6 +186,28 @@ impl PlayerSocket {
             }
             None => self.reply_error(req, CommandError::new("not_joined", "join the table first")),
         }
+    }
+}
+
+impl PlayerSocket {
+    /// Starts the socket actor of a connection that just opened `caller`'s session.
+    pub fn start(caller: Caller, state: AppState, stream: Inbound) {
+        let limits = &state.config.limits;
+        let bucket = TokenBucket::new(limits.messages_per_s, limits.messages_burst);
+        PlayerSocket::create(move |ctx| {
+            ctx.add_stream(stream);
+            PlayerSocket {
+                caller,
+                state,
+                joined: HashMap::new(),
+                last_seen: Instant::now(),
+                bucket,
+                strikes: 0,
+                last_command: Instant::now(),
+                idle_warned: false,
+                joins_in_flight: 0,
+            }
+        });
     }
 }
 

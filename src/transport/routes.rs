@@ -19,14 +19,14 @@ use serde_json::{json, Value};
 
 use crate::actors::messages::{Caller, Credit, FindTable, GetBalances, GetLobby, GetWallet, WatchBalance};
 use crate::actors::outbound::Outbound;
-use crate::actors::sessions::{CreateSession, OpenSocket, Peek, Revoke};
-use crate::actors::wallet::WalletError;
+use crate::actors::sessions::{CreateSession, OpenSocket, Opened, Peek, Revoke};
+use crate::actors::wallet::{WalletActor, WalletError};
 use crate::clock::now_us;
 use crate::domain::fair::{self, ServerSeed};
 use crate::domain::ids::{PlayerId, RoundId, TableId};
 use crate::domain::money::{Amount, Currency};
 use crate::journal::records::{self, LedgerRecord, RoundRecord, ShoeRecord, TxKind};
-use crate::journal::{replay, table_key, Tree};
+use crate::journal::replay;
 use crate::transport::admission::Refusal;
 use crate::transport::auth::{AuthError, Signed};
 use crate::transport::dealer::DealerSocket;
@@ -295,9 +295,8 @@ async fn sandbox_launch(state: web::Data<AppState>, req: HttpRequest, body: web:
     }
     // One welcome per player and currency: the txid makes repeats harmless.
     let txid = format!("deposit/sandbox-welcome/{}", request.currency);
-    let key = records::ledger_key(&request.player_id, &txid);
-    let welcomed = match state.journal.tree(Tree::Ledger).contains_key(key) {
-        Ok(welcomed) => welcomed,
+    let welcomed = match replay::ledger_record(&state.journal, &request.player_id, &txid) {
+        Ok(welcomed) => welcomed.is_some(),
         Err(_) => return internal(),
     };
     if !welcomed {
@@ -552,14 +551,7 @@ fn load_round(state: &AppState, text: &str) -> Result<(RoundRecord, Option<ShoeR
     let record = RoundRecord::get(&state.journal, round_id).map_err(|_| internal())?;
     let record = record.ok_or_else(|| error(StatusCode::NOT_FOUND, "unknown_round", "no such round"))?;
     let shoe = match record.shoe_nonce {
-        Some(nonce) => {
-            let key = table_key(record.table.as_str(), nonce);
-            let stored = state.journal.tree(Tree::Shoes).get(key).map_err(|_| internal())?;
-            stored
-                .map(|bytes| records::decode::<ShoeRecord>("shoes", &bytes))
-                .transpose()
-                .map_err(|_| internal())?
-        }
+        Some(nonce) => ShoeRecord::get(&state.journal, &record.table, nonce).map_err(|_| internal())?,
         None => None,
     };
     Ok((record, shoe))
@@ -755,72 +747,23 @@ async fn play(state: web::Data<AppState>, req: HttpRequest, query: web::Query<Pl
         Ok(slot) => Arc::new(slot),
         Err(refusal) => return refused(refusal, "the server is full"),
     };
-    let limits = &state.config.limits;
-    let (out, receiver) = Outbound::channel(limits.socket_queue_max);
-    let opened = match state
-        .sessions
-        .send(OpenSocket {
-            token: presented.token,
-            launch_only: presented.in_url,
-            out: out.clone(),
-        })
-        .await
-    {
-        Ok(Ok(opened)) => opened,
-        Ok(Err("too_many_connections")) => {
-            return error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_connections",
-                "this player has connections_per_player_max connections open; close one (the token is not spent)",
-            );
-        }
-        Ok(Err("token_in_url")) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "token_in_url",
-                "a resume token is sent as the subprotocol croupier.token.<token>, never in the URL (it is not spent)",
-            );
-        }
-        Ok(Err(code)) => return error(StatusCode::UNAUTHORIZED, code, "launch or resume token not valid"),
-        Err(_) => return internal(),
+    let (out, receiver) = Outbound::channel(state.config.limits.socket_queue_max);
+    let opened = match open_session(&state, presented.token, presented.in_url, &out).await {
+        Ok(opened) => opened,
+        Err(response) => return response,
     };
     let Ok(wallet) = state.bank.send(GetWallet(opened.info.player.clone())).await else {
         return internal();
     };
-    let (response, stream) = match takeover::accept(
-        &req,
-        receiver,
-        socket_limits(&state),
-        slot,
-        presented.speaks_protocol.then_some(PROTOCOL),
-    ) {
+    let protocol = presented.speaks_protocol.then_some(PROTOCOL);
+    let (response, stream) = match takeover::accept(&req, receiver, socket_limits(&state), slot, protocol) {
         Ok(parts) => parts,
         Err(e) => {
             out.close(crate::actors::outbound::close_code::GOING_AWAY);
             return e.error_response();
         }
     };
-    let balance = wallet
-        .send(GetBalances)
-        .await
-        .ok()
-        .and_then(|b| b.get(&opened.info.currency).copied())
-        .unwrap_or_default();
-    let welcome = Welcome {
-        session_id: opened.info.session_id.clone(),
-        resume_token: opened.resume_token,
-        player_id: opened.info.player.clone(),
-        currency: opened.info.currency,
-        language: opened.info.language.clone(),
-        expires_at: opened.expires_at,
-        balance: Money {
-            amount: balance,
-            currency: opened.info.currency,
-        },
-        ts: now_us(),
-    };
-    out.send(ServerMsg::Welcome(welcome).encode());
-    wallet.do_send(WatchBalance { out: out.clone() });
+    welcome(&out, &wallet, &opened).await;
     tracing::info!(player = %opened.info.player, session = %opened.info.session_id, "player connected");
     let caller = Caller {
         player: opened.info.player,
@@ -829,23 +772,55 @@ async fn play(state: web::Data<AppState>, req: HttpRequest, query: web::Query<Pl
         out,
         wallet,
     };
-    let state = state.get_ref().clone();
-    let bucket = TokenBucket::new(limits.messages_per_s, limits.messages_burst);
-    PlayerSocket::create(move |ctx| {
-        ctx.add_stream(stream);
-        PlayerSocket {
-            caller,
-            state,
-            joined: HashMap::new(),
-            last_seen: Instant::now(),
-            bucket,
-            strikes: 0,
-            last_command: Instant::now(),
-            idle_warned: false,
-            joins_in_flight: 0,
-        }
-    });
+    PlayerSocket::start(caller, state.get_ref().clone(), stream);
     response
+}
+
+/// Opens the session `token` names on this connection: the refusal is the HTTP answer.
+async fn open_session(state: &AppState, token: String, in_url: bool, out: &Outbound) -> Result<Opened, HttpResponse> {
+    let open = OpenSocket {
+        token,
+        launch_only: in_url,
+        out: out.clone(),
+    };
+    match state.sessions.send(open).await {
+        Ok(Ok(opened)) => Ok(opened),
+        Ok(Err("too_many_connections")) => Err(error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_connections",
+            "this player has connections_per_player_max connections open; close one (the token is not spent)",
+        )),
+        Ok(Err("token_in_url")) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "token_in_url",
+            "a resume token is sent as the subprotocol croupier.token.<token>, never in the URL (it is not spent)",
+        )),
+        Ok(Err(code)) => Err(error(
+            StatusCode::UNAUTHORIZED,
+            code,
+            "launch or resume token not valid",
+        )),
+        Err(_) => Err(internal()),
+    }
+}
+
+/// The connection's first frame, then its balance pushes from the wallet.
+async fn welcome(out: &Outbound, wallet: &Addr<WalletActor>, opened: &Opened) {
+    let currency = opened.info.currency;
+    let balances = wallet.send(GetBalances).await.ok();
+    let amount = balances.and_then(|b| b.get(&currency).copied()).unwrap_or_default();
+    let welcome = Welcome {
+        session_id: opened.info.session_id.clone(),
+        resume_token: opened.resume_token.clone(),
+        player_id: opened.info.player.clone(),
+        currency,
+        language: opened.info.language.clone(),
+        expires_at: opened.expires_at,
+        balance: Money { amount, currency },
+        ts: now_us(),
+    };
+    out.send(ServerMsg::Welcome(welcome).encode());
+    wallet.do_send(WatchBalance { out: out.clone() });
 }
 
 #[derive(Deserialize)]

@@ -159,7 +159,7 @@ impl<'de> serde::Deserialize<'de> for Position {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[schemars(rename = "BaccaratWinner")]
 pub enum Winner {
@@ -383,7 +383,7 @@ impl Coup {
 }
 
 /// The result of a complete coup: everything settlement needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[schemars(rename = "BaccaratOutcome")]
 pub struct Outcome {
     pub winner: Winner,
@@ -451,7 +451,7 @@ pub fn max_return(spot: Spot, stake: Amount) -> Option<Amount> {
 
 /// Probabilities of the final outcome. `banker + player + tie` is 1 (or all are 0 when no
 /// completion of the coup exists); the pair bets are independent events of their own.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[schemars(rename = "BaccaratOdds")]
 pub struct Odds {
     pub banker: f64,

@@ -827,7 +827,7 @@ pub enum Deck {
 
 /// Distribution of the dealer's final result. Serialised with keys `"17"` … `"21"`, `"bust"`,
 /// `"blackjack"`. `blackjack` is the two-card 21, not counted in `p21`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[schemars(rename = "BlackjackDealerOdds")]
 pub struct DealerOdds {
     #[serde(rename = "17")]

@@ -121,7 +121,7 @@ impl<'de> serde::Deserialize<'de> for Position {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[schemars(rename = "DragonTigerWinner")]
 pub enum Outcome {
@@ -266,7 +266,7 @@ pub fn max_return(spot: Spot, stake: Amount) -> Option<Amount> {
 }
 
 /// Probabilities of the outcome; they sum to 1, or are all 0 when no completion exists.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[schemars(rename = "DragonTigerOdds")]
 pub struct Odds {
     pub dragon: f64,

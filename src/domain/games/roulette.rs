@@ -312,7 +312,7 @@ pub fn max_return(spot: &Spot, stake: Amount) -> Option<Amount> {
     stake.checked_mul(i64::from(spot.pays()?) + 1)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[schemars(rename = "RouletteColor")]
 pub enum Color {
@@ -417,7 +417,7 @@ impl Spin {
 }
 
 /// The result of a spin, as players see it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[schemars(rename = "RouletteOutcome")]
 pub struct Outcome {
     pub pocket: u8,
