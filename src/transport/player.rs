@@ -75,6 +75,11 @@ impl PlayerSocket {
             self.last_command = Instant::now();
             self.idle_warned = false;
         }
+        self.dispatch(msg, ctx);
+    }
+
+    fn dispatch(&mut self, msg: ClientMsg, ctx: &mut Context<Self>) {
+        let caller = self.caller.clone();
         match msg {
             ClientMsg::Ping { req } => {
                 self.caller.out.send(socket::pong(req));
@@ -94,7 +99,6 @@ impl PlayerSocket {
                 amount,
                 bet_id,
             } => {
-                let caller = self.caller.clone();
                 let bet = PlaceBet {
                     req,
                     caller,
@@ -112,7 +116,6 @@ impl PlayerSocket {
                 hand,
                 action,
             } => {
-                let caller = self.caller.clone();
                 let act = Act {
                     req,
                     caller,
@@ -123,7 +126,6 @@ impl PlayerSocket {
                 self.send_to_table(req, &table, act);
             }
             ClientMsg::ClientSeed { req, table, seed } => {
-                let caller = self.caller.clone();
                 self.send_to_table(req, &table, ClientSeed { req, caller, seed });
             }
         }

@@ -1,0 +1,164 @@
+//! Recovery: a round a crash interrupted after betting closed is rebuilt from its record
+//! and its journaled events, its wallets found again, and dealt on (or voided).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use actix::prelude::*;
+
+use crate::actors::messages::{Credit, GetWallet};
+use crate::actors::wallet::BankActor;
+use crate::clock::now_us;
+use crate::domain::games::blackjack;
+use crate::domain::ids::{PlayerId, RoundId};
+use crate::domain::round::{Bet, Game, Phase, Round, Spot};
+use crate::journal::events::{self, StoredEvent};
+use crate::journal::records::RoundRecord;
+use crate::journal::replay::{ledger_record, refund_of, stake_txid};
+use crate::journal::{self, table_prefix, Tree};
+
+use super::*;
+
+impl TableActor {
+    /// Rebuilds an interrupted round from its record (the bets at close) and the cards,
+    /// actions and ball journaled after it. Returns the round and how many extra stakes
+    /// (doubles, splits) its actions took.
+    pub(super) fn rebuild_round(&self, record: &RoundRecord) -> Result<(Round, u32), String> {
+        let rules = blackjack::Rules {
+            dealer_hits_soft_17: self.config.dealer_hits_soft_17,
+            ..Default::default()
+        };
+        let mut bets = Vec::with_capacity(record.bets.len());
+        for bet in &record.bets {
+            bets.push(Bet {
+                bet_id: bet.bet_id.clone(),
+                player: bet.player.clone(),
+                currency: bet.currency,
+                spot: Spot::parse(self.config.game, &bet.spot).map_err(|e| e.to_string())?,
+                amount: bet.amount,
+                seat: bet.seat,
+                confirmed: true,
+            });
+        }
+        let mut round = Round::closed_with(record.round_id, self.config.game, record.opened_at_us, rules, bets)
+            .map_err(|e| e.to_string())?;
+        let mut extra_stakes = 0;
+        for event in self.round_events(record.round_id)? {
+            let step = match &event {
+                StoredEvent::Card { to, card, .. } => round.deal_card(*card, Some(to)).map(drop),
+                StoredEvent::Action { seat, hand, action, .. } => {
+                    action.parse::<blackjack::Action>().and_then(|action| {
+                        let extra = round.extra_stake(*seat, *hand, action)?;
+                        round.act(*seat, *hand, action)?;
+                        extra_stakes += u32::from(extra.is_positive());
+                        Ok(())
+                    })
+                }
+                StoredEvent::Ball { pocket, .. } => round.land_ball(*pocket),
+                _ => Ok(()),
+            };
+            step.map_err(|error| format!("{error} replaying {event:?}"))?;
+        }
+        Ok((round, extra_stakes))
+    }
+
+    /// Round `round_id`'s events, oldest first, read back from the end of the stream.
+    ///
+    /// # Errors
+    /// An event that cannot be read: recovery reports it rather than guess.
+    pub(super) fn round_events(&self, round_id: RoundId) -> Result<Vec<StoredEvent>, String> {
+        let mut found = Vec::new();
+        for entry in self
+            .journal
+            .tree(Tree::Events)
+            .scan_prefix(table_prefix(self.id()))
+            .rev()
+        {
+            let (key, value) = entry.map_err(|e| e.to_string())?;
+            let read = events::decode(&value).map_err(|e| format!("event {:?}: {e}", journal::table_key_n(&key)))?;
+            let event = read.into_record().event;
+            if event.round_id() != Some(round_id) {
+                continue;
+            }
+            if matches!(event, StoredEvent::RoundOpen { .. }) {
+                break;
+            }
+            found.push(event);
+        }
+        found.reverse();
+        Ok(found)
+    }
+
+    /// Takes up the interrupted round: finds its players' wallets and refunds a double or
+    /// split whose stake was taken but whose action never made it into the stream, then
+    /// deals on (or voids it, when it cannot be rebuilt).
+    pub(super) fn take_up_interrupted(&mut self, ctx: &mut Context<Self>, record: RoundRecord, bank: Addr<BankActor>) {
+        let (round, extra_stakes, void) = match self.rebuild_round(&record) {
+            Ok((round, extra_stakes)) => (round, extra_stakes, None),
+            Err(error) => {
+                tracing::error!(table = %self.config.id, round = %record.round_id, error = %error, "cannot rebuild the interrupted round; voiding it");
+                let rules = blackjack::Rules::default();
+                let mut round = Round::open(record.round_id, self.config.game, record.opened_at_us, rules);
+                round.phase = Phase::Dealing;
+                (round, 0, Some(format!("server restarted during the round ({error})")))
+            }
+        };
+        tracing::info!(table = %self.config.id, round = %record.round_id, cards = round.cards().len(), "dealing on the round a restart interrupted");
+        let journal = self.journal.clone();
+        let stake_of = move |player: &PlayerId, txid: &str| ledger_record(&journal, player, txid).ok().flatten();
+        let round_id = record.round_id;
+        let blackjack = self.config.game == Game::Blackjack;
+        let bets = record.bets.clone();
+        self.live = Some(LiveRound {
+            round,
+            opened_at: Instant::now(),
+            opened_at_us: record.opened_at_us,
+            shoe_start: record.shoe_start,
+            wallets: HashMap::new(),
+            decision_in_flight: false,
+            decision_deadline_us: None,
+            extra_stakes,
+            settling: false,
+        });
+        let work = async move {
+            let mut wallets = HashMap::new();
+            for bet in &bets {
+                if wallets.contains_key(&bet.player) {
+                    continue;
+                }
+                let Ok(wallet) = bank.send(GetWallet(bet.player.clone())).await else {
+                    continue;
+                };
+                let session = stake_of(&bet.player, &stake_txid(round_id, bet.bet_id.as_str()))
+                    .and_then(|stake| stake.session_id)
+                    .unwrap_or_default();
+                wallets.insert(bet.player.clone(), (wallet, session));
+            }
+            if blackjack {
+                let orphan = format!("/x{}", extra_stakes + 1);
+                for bet in &bets {
+                    let txid = format!("{}{orphan}", stake_txid(round_id, bet.bet_id.as_str()));
+                    let (Some(stake), Some((wallet, _))) = (stake_of(&bet.player, &txid), wallets.get(&bet.player))
+                    else {
+                        continue;
+                    };
+                    if !matches!(wallet.send(Credit(refund_of(&stake, now_us()))).await, Ok(Ok(_))) {
+                        tracing::error!(round = %round_id, txid = %txid, "refund of an unapplied double or split failed");
+                    }
+                }
+            }
+            wallets
+        };
+        // `wait`: nothing (a dealer's card, a player's action) may touch the round before
+        // the wallets that will pay it are known.
+        ctx.wait(work.into_actor(self).map(move |wallets, act, ctx| {
+            let Some(live) = act.live.as_mut() else { return };
+            live.wallets = wallets;
+            match void {
+                Some(reason) => act.void_round(ctx, reason, None),
+                None => act.after_change(ctx),
+            }
+            act.report_status();
+        }));
+    }
+}
