@@ -491,3 +491,34 @@ pub fn load_tables(dir: &Path) -> Result<Vec<TableConfig>, ConfigError> {
     }
     Ok(tables)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_with_limits(currency: &str) -> String {
+        format!(
+            "id = \"bac\"\nname = \"Baccarat\"\ngame = \"baccarat\"\n\n[limits.{currency}]\nstake_min = 100\nstake_max = 500000\n"
+        )
+    }
+
+    /// A table file is the operator's only way to name a currency: a code that is not an
+    /// ISO 4217 currency stops the server at start with the file and the code named.
+    #[test]
+    fn a_table_file_with_a_currency_outside_iso_4217_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        for code in ["XYZ", "XAU", "eur"] {
+            std::fs::write(dir.path().join("bac.toml"), table_with_limits(code)).unwrap();
+            let error = load_tables(dir.path()).expect_err(code).to_string();
+            assert!(error.contains("bac.toml"), "{error}");
+            assert!(
+                error.contains(&format!("\"{code}\" is not an ISO 4217 currency code")),
+                "{error}"
+            );
+        }
+        std::fs::write(dir.path().join("bac.toml"), table_with_limits("KWD")).unwrap();
+        let tables = load_tables(dir.path()).unwrap();
+        let kwd: Currency = "KWD".parse().unwrap();
+        assert_eq!(tables[0].limits[&kwd].stake_max, Amount(500_000));
+    }
+}

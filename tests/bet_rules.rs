@@ -13,7 +13,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]
 async fn refused_bets_have_stable_codes_and_move_nothing() {
-    let server = Server::start(&[("b", auto_table("bac", "baccarat", ""))], "");
+    // A second table takes pounds, so a GBP session can be launched but not bet at `bac`.
+    let pounds_table = auto_table("rou", "roulette", "").replace("[limits.JPY]", "[limits.GBP]");
+    let server = Server::start(&[("b", auto_table("bac", "baccarat", "")), ("r", pounds_table)], "");
     server.deposit("erin", "EUR", 5_000).await;
     let mut erin = server.player("erin", "EUR").await;
     erin.join("bac").await;
@@ -77,7 +79,7 @@ async fn refused_bets_have_stable_codes_and_move_nothing() {
     }
     assert_eq!(server.balance("erin", "EUR").await, 4_000, "refused bets moved money");
 
-    // A session in a currency the table has no limits for.
+    // A session in a currency this table has no limits for (another table takes it).
     server.deposit("erin", "GBP", 5_000).await;
     let mut pounds = server.player("erin", "GBP").await;
     pounds.join("bac").await;

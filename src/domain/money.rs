@@ -1,4 +1,5 @@
-//! Money: integer minor units and ISO 4217 currency codes. Never floats.
+//! Money: integer minor units and ISO 4217 currency codes (checked against the standard's
+//! table, with each currency's minor-unit digits). Never floats.
 //!
 //! All arithmetic is checked; an overflow is an error the caller must handle, never a wrap.
 
@@ -49,7 +50,12 @@ impl fmt::Display for Amount {
     }
 }
 
-/// An ISO 4217 alphabetic code, three upper-case ASCII letters.
+/// An ISO 4217 alphabetic code of a currency with minor units (EUR, JPY, KWD, …).
+///
+/// Only codes that ISO 4217 lists with a number of minor-unit digits parse: the metals,
+/// the testing code `XTS`, "no currency" `XXX` and the other special units have none, so no
+/// amount in them can be counted in minor units. Codes ISO has replaced (`HRK`, `SLL`) still
+/// parse: money in them may still be settled and journals may hold them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Currency([u8; 3]);
 
@@ -59,19 +65,27 @@ impl Currency {
         std::str::from_utf8(&self.0).unwrap_or("???")
     }
 
-    /// Minor units per major unit as ISO 4217 defines them for the currencies we know
-    /// (JPY and KRW have none); 2 for the rest.
+    /// Digits of the minor unit as ISO 4217 defines them: 0 for JPY (no minor unit), 2 for
+    /// EUR (cents), 3 for KWD (fils), 4 for the Chilean unidad de fomento (CLF).
     pub fn minor_digits(&self) -> u32 {
-        match self.as_str() {
-            "JPY" | "KRW" | "VND" | "CLP" | "ISK" => 0,
-            "BHD" | "KWD" | "OMR" | "JOD" | "TND" => 3,
-            _ => 2,
-        }
+        // Every `Currency` was parsed from a code the ISO table gives an exponent.
+        iso_exponent(self.as_str()).unwrap_or(2)
     }
 }
 
+/// The minor-unit digits ISO 4217 gives `code`, from the `iso_currency` table; `None` for a
+/// code it does not list and for the special units without minor units (metals, `XDR`,
+/// `XTS`, `XXX`, …).
+fn iso_exponent(code: &str) -> Option<u32> {
+    let currency = iso_currency::Currency::from_code(code)?;
+    if currency.is_special() {
+        return None;
+    }
+    currency.exponent().map(u32::from)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not an ISO 4217 currency code: {0:?}")]
+#[error("{0:?} is not an ISO 4217 currency code with minor units (like EUR, USD or JPY)")]
 pub struct CurrencyError(pub String);
 
 impl FromStr for Currency {
@@ -79,7 +93,7 @@ impl FromStr for Currency {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bytes = s.as_bytes();
-        if bytes.len() == 3 && bytes.iter().all(u8::is_ascii_uppercase) {
+        if bytes.len() == 3 && bytes.iter().all(u8::is_ascii_uppercase) && iso_exponent(s).is_some() {
             Ok(Currency([bytes[0], bytes[1], bytes[2]]))
         } else {
             Err(CurrencyError(s.chars().take(16).collect()))
@@ -119,11 +133,39 @@ mod tests {
     }
 
     #[test]
-    fn currency_codes_are_validated() {
+    fn currency_codes_are_validated_against_iso_4217() {
         assert_eq!("EUR".parse::<Currency>().unwrap().to_string(), "EUR");
-        for bad in ["eur", "EU", "EURO", "", "E1R"] {
-            assert!(bad.parse::<Currency>().is_err());
+        // Malformed, and well-formed but not ISO 4217 currencies with minor units: made up
+        // (XYZ, ABC), special units (gold, SDR, testing, no currency).
+        for bad in [
+            "eur", "EU", "EURO", "", "E1R", "XYZ", "ABC", "QQQ", "XAU", "XDR", "XTS", "XXX",
+        ] {
+            let error = bad.parse::<Currency>().expect_err(bad);
+            assert!(error.to_string().contains("ISO 4217"), "{error}");
         }
-        assert_eq!("JPY".parse::<Currency>().unwrap().minor_digits(), 0);
+        let json = serde_json::from_str::<Currency>("\"XYZ\"").expect_err("XYZ from JSON");
+        assert!(json.to_string().contains("\"XYZ\" is not an ISO 4217"), "{json}");
+    }
+
+    #[test]
+    fn minor_digits_come_from_iso_4217() {
+        let digits = |code: &str| code.parse::<Currency>().unwrap().minor_digits();
+        for (code, expected) in [
+            ("EUR", 2),
+            ("USD", 2),
+            ("GBP", 2),
+            ("JPY", 0),
+            ("KRW", 0),
+            ("ISK", 0),
+            ("CLP", 0),
+            ("XAF", 0),
+            ("KWD", 3),
+            ("BHD", 3),
+            ("IQD", 3),
+            ("LYD", 3),
+            ("CLF", 4),
+        ] {
+            assert_eq!(digits(code), expected, "{code}");
+        }
     }
 }

@@ -222,6 +222,20 @@ async fn launch(state: &AppState, req: &HttpRequest, request: SessionRequest) ->
             "language must be a BCP 47 tag like en or pt-BR",
         );
     }
+    // A session plays in one currency: refuse one that no table could take a bet in.
+    let Ok(accepted) = state.lobby.send(crate::actors::messages::GetCurrencies).await else {
+        return internal();
+    };
+    if !accepted.contains(&request.currency) {
+        let names: Vec<&str> = accepted.iter().map(Currency::as_str).collect();
+        let taken = if names.is_empty() {
+            "the server has no tables".to_owned()
+        } else {
+            format!("the tables take {}", names.join(", "))
+        };
+        let message = format!("no table takes {}; {taken}", request.currency);
+        return error(StatusCode::BAD_REQUEST, "unsupported_currency", message);
+    }
     let player = request.player_id.clone();
     match state
         .sessions
