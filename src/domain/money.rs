@@ -71,6 +71,30 @@ impl Currency {
         // Every `Currency` was parsed from a code the ISO table gives an exponent.
         iso_exponent(self.as_str()).unwrap_or(2)
     }
+
+    /// `amount` in this currency's major units as a player reads it: thousands grouped with
+    /// commas, the minor digits after a point (`123456` EUR is `1,234.56`, `10000` JPY is
+    /// `10,000`, `1500` KWD is `1.500`).
+    pub fn format_major(&self, amount: Amount) -> String {
+        let digits = self.minor_digits();
+        let minor = amount.minor().unsigned_abs();
+        let scale = 10u64.pow(digits);
+        let (whole, fraction) = (minor / scale, minor % scale);
+        let whole = whole.to_string();
+        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3 + 1);
+        for (index, digit) in whole.chars().enumerate() {
+            if index > 0 && (whole.len() - index) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        let sign = if amount.minor() < 0 { "-" } else { "" };
+        if digits == 0 {
+            format!("{sign}{grouped}")
+        } else {
+            format!("{sign}{grouped}.{fraction:0width$}", width = digits as usize)
+        }
+    }
 }
 
 /// The minor-unit digits ISO 4217 gives `code`, from the `iso_currency` table; `None` for a
@@ -82,6 +106,16 @@ fn iso_exponent(code: &str) -> Option<u32> {
         return None;
     }
     currency.exponent().map(u32::from)
+}
+
+/// A table's bet limits as a player reads them: "between 1.00 and 5,000.00 EUR" (minor
+/// units shown in major units, see [`Currency::format_major`]).
+pub fn stake_range(min: Amount, max: Amount, currency: Currency) -> String {
+    format!(
+        "between {} and {} {currency}",
+        currency.format_major(min),
+        currency.format_major(max)
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -167,5 +201,30 @@ mod tests {
         ] {
             assert_eq!(digits(code), expected, "{code}");
         }
+    }
+
+    #[test]
+    fn amounts_format_in_major_units() {
+        let format = |code: &str, minor: i64| code.parse::<Currency>().unwrap().format_major(Amount(minor));
+        assert_eq!(format("EUR", 100), "1.00");
+        assert_eq!(format("EUR", 500_000), "5,000.00");
+        assert_eq!(format("EUR", 5), "0.05");
+        assert_eq!(format("EUR", 123_456_789), "1,234,567.89");
+        assert_eq!(format("EUR", -1_050), "-10.50");
+        assert_eq!(format("JPY", 100), "100");
+        assert_eq!(format("JPY", 10_000), "10,000");
+        assert_eq!(format("JPY", 1_000_000), "1,000,000");
+        assert_eq!(format("KWD", 1_500), "1.500");
+        assert_eq!(format("EUR", i64::MIN), "-92,233,720,368,547,758.08");
+        let eur = "EUR".parse().unwrap();
+        assert_eq!(
+            stake_range(Amount(100), Amount(500_000), eur),
+            "between 1.00 and 5,000.00 EUR"
+        );
+        let jpy = "JPY".parse().unwrap();
+        assert_eq!(
+            stake_range(Amount(100), Amount(10_000), jpy),
+            "between 100 and 10,000 JPY"
+        );
     }
 }
