@@ -196,12 +196,45 @@ pub struct Config {
     pub limits: Limits,
 }
 
-/// Where the server's certificate and key live.
+/// Where the server's certificate and key live, and the TLS versions it speaks.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsFiles {
     pub cert_pem: PathBuf,
     pub key_pem: PathBuf,
+    /// The oldest TLS version a client may connect with: `"1.2"` (the default: TLS 1.2 and
+    /// 1.3) or `"1.3"` (TLS 1.3 only, as some regulators require); a client offering only
+    /// older versions fails the handshake. Any other value stops the server at start.
+    #[serde(default)]
+    pub min_version: TlsVersion,
+}
+
+/// A TLS protocol version, written `"1.2"` or `"1.3"` in the config file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TlsVersion {
+    #[default]
+    Tls12,
+    Tls13,
+}
+
+impl<'de> Deserialize<'de> for TlsVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Version;
+        impl serde::de::Visitor<'_> for Version {
+            type Value = TlsVersion;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"1.2\" or \"1.3\" (a string)")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<TlsVersion, E> {
+                match text {
+                    "1.2" => Ok(TlsVersion::Tls12),
+                    "1.3" => Ok(TlsVersion::Tls13),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(text), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_str(Version)
+    }
 }
 
 impl Default for Config {
