@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::domain::games::blackjack;
 use crate::domain::ids::TableId;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::round::Game;
@@ -424,8 +425,14 @@ pub struct TableConfig {
     pub decision_ms: u64,
     #[serde(default = "default_seats")]
     pub seats_max: u8,
+    /// Blackjack: the dealer hits soft 17 (H17) when true, stands on it (S17) when false.
     #[serde(default)]
     pub dealer_hits_soft_17: bool,
+    /// Blackjack: insurance is offered when the dealer shows an ace: a seat may insure at its
+    /// turn, before it splits, for half its main bet (rounded down), paid 2:1 on a dealer
+    /// blackjack. Off by default.
+    #[serde(default)]
+    pub insurance: bool,
     pub limits: BTreeMap<Currency, StakeLimits>,
 }
 
@@ -466,6 +473,16 @@ impl TableConfig {
             self.decision_ms = scale_ms(self.decision_ms).max(self.decision_ms.min(200));
         }
         self
+    }
+
+    /// The blackjack rules this table's rounds are played by: its own choices, the house
+    /// defaults for the rest (4 hands per seat, doubling after a split).
+    pub fn blackjack_rules(&self) -> blackjack::Rules {
+        blackjack::Rules {
+            dealer_hits_soft_17: self.dealer_hits_soft_17,
+            insurance: self.insurance,
+            ..blackjack::Rules::default()
+        }
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -553,5 +570,26 @@ mod tests {
         let tables = load_tables(dir.path()).unwrap();
         let kwd: Currency = "KWD".parse().unwrap();
         assert_eq!(tables[0].limits[&kwd].stake_max, Amount(500_000));
+    }
+
+    /// Insurance is the table's choice, off unless its file turns it on, and reaches the
+    /// rules its rounds are played by together with the dealer's soft-17 rule.
+    #[test]
+    fn a_blackjack_table_chooses_insurance_and_soft_17() {
+        let table = |extra: &str| -> TableConfig {
+            toml::from_str(&format!(
+                "id = \"bj\"\nname = \"Blackjack\"\ngame = \"blackjack\"\n{extra}\n[limits.EUR]\nstake_min = 100\nstake_max = 500000\n"
+            ))
+            .unwrap()
+        };
+        let plain = table("").blackjack_rules();
+        assert!(!plain.insurance && !plain.dealer_hits_soft_17);
+        assert_eq!(plain, blackjack::Rules::default());
+        let chosen = table("insurance = true\ndealer_hits_soft_17 = true").blackjack_rules();
+        assert!(chosen.insurance && chosen.dealer_hits_soft_17);
+        assert_eq!(chosen.max_hands, blackjack::Rules::default().max_hands);
+        let typo: Result<TableConfig, _> =
+            toml::from_str("id = \"bj\"\nname = \"B\"\ngame = \"blackjack\"\ninsurence = true\n");
+        assert!(typo.unwrap_err().to_string().contains("insurence"));
     }
 }
