@@ -25,7 +25,7 @@ use crate::actors::sessions::{CloseAll, SessionsActor};
 use crate::actors::table::{Shutdown, TableActor};
 use crate::actors::wallet::BankActor;
 use crate::clock::now_us;
-use crate::config::{load_tables, Config, TableConfig, TlsFiles};
+use crate::config::{load_tables, Config, TableConfig, TlsFiles, TlsVersion};
 use crate::journal::records::{self, RoundRecord, RoundStatus};
 use crate::journal::replay::{plan_repairs, replay_ledger, Replayed};
 use crate::journal::{journal_dir, Batch, Journal, Tree};
@@ -166,7 +166,8 @@ fn set_write_timeout(conn: &dyn std::any::Any, timeout: std::time::Duration) {
     }
 }
 
-/// The TLS server config from PEM files (HTTP/1.1 only: WebSockets upgrade over it).
+/// The TLS server config from PEM files (HTTP/1.1 only: WebSockets upgrade over it),
+/// speaking TLS 1.3 and, unless `min_version` is 1.3, TLS 1.2.
 ///
 /// # Errors
 /// Unreadable or invalid certificate or key.
@@ -180,9 +181,13 @@ fn tls_config(files: &TlsFiles) -> Result<rustls::ServerConfig, Box<dyn std::err
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
         .map_err(|e| read("certificate", &files.cert_pem, &e))?;
     let key = PrivateKeyDer::from_pem_file(&files.key_pem).map_err(|e| read("key", &files.key_pem, &e))?;
+    let versions: &[&'static rustls::SupportedProtocolVersion] = match files.min_version {
+        TlsVersion::Tls12 => &[&rustls::version::TLS13, &rustls::version::TLS12],
+        TlsVersion::Tls13 => &[&rustls::version::TLS13],
+    };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
+        .with_protocol_versions(versions)?
         .with_no_client_auth()
         .with_single_cert(certs, key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];

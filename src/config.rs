@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::domain::games::blackjack;
 use crate::domain::ids::TableId;
 use crate::domain::money::{Amount, Currency};
 use crate::domain::round::Game;
@@ -196,12 +197,45 @@ pub struct Config {
     pub limits: Limits,
 }
 
-/// Where the server's certificate and key live.
+/// Where the server's certificate and key live, and the TLS versions it speaks.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsFiles {
     pub cert_pem: PathBuf,
     pub key_pem: PathBuf,
+    /// The oldest TLS version a client may connect with: `"1.2"` (the default: TLS 1.2 and
+    /// 1.3) or `"1.3"` (TLS 1.3 only, as some regulators require); a client offering only
+    /// older versions fails the handshake. Any other value stops the server at start.
+    #[serde(default)]
+    pub min_version: TlsVersion,
+}
+
+/// A TLS protocol version, written `"1.2"` or `"1.3"` in the config file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TlsVersion {
+    #[default]
+    Tls12,
+    Tls13,
+}
+
+impl<'de> Deserialize<'de> for TlsVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Version;
+        impl serde::de::Visitor<'_> for Version {
+            type Value = TlsVersion;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"1.2\" or \"1.3\" (a string)")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<TlsVersion, E> {
+                match text {
+                    "1.2" => Ok(TlsVersion::Tls12),
+                    "1.3" => Ok(TlsVersion::Tls13),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(text), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_str(Version)
+    }
 }
 
 impl Default for Config {
@@ -391,8 +425,14 @@ pub struct TableConfig {
     pub decision_ms: u64,
     #[serde(default = "default_seats")]
     pub seats_max: u8,
+    /// Blackjack: the dealer hits soft 17 (H17) when true, stands on it (S17) when false.
     #[serde(default)]
     pub dealer_hits_soft_17: bool,
+    /// Blackjack: insurance is offered when the dealer shows an ace: a seat may insure at its
+    /// turn, before it splits, for half its main bet (rounded down), paid 2:1 on a dealer
+    /// blackjack. Off by default.
+    #[serde(default)]
+    pub insurance: bool,
     pub limits: BTreeMap<Currency, StakeLimits>,
 }
 
@@ -433,6 +473,16 @@ impl TableConfig {
             self.decision_ms = scale_ms(self.decision_ms).max(self.decision_ms.min(200));
         }
         self
+    }
+
+    /// The blackjack rules this table's rounds are played by: its own choices, the house
+    /// defaults for the rest (4 hands per seat, doubling after a split).
+    pub fn blackjack_rules(&self) -> blackjack::Rules {
+        blackjack::Rules {
+            dealer_hits_soft_17: self.dealer_hits_soft_17,
+            insurance: self.insurance,
+            ..blackjack::Rules::default()
+        }
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -490,4 +540,56 @@ pub fn load_tables(dir: &Path) -> Result<Vec<TableConfig>, ConfigError> {
         tables.push(table);
     }
     Ok(tables)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_with_limits(currency: &str) -> String {
+        format!(
+            "id = \"bac\"\nname = \"Baccarat\"\ngame = \"baccarat\"\n\n[limits.{currency}]\nstake_min = 100\nstake_max = 500000\n"
+        )
+    }
+
+    /// A table file is the operator's only way to name a currency: a code that is not an
+    /// ISO 4217 currency stops the server at start with the file and the code named.
+    #[test]
+    fn a_table_file_with_a_currency_outside_iso_4217_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        for code in ["XYZ", "XAU", "eur"] {
+            std::fs::write(dir.path().join("bac.toml"), table_with_limits(code)).unwrap();
+            let error = load_tables(dir.path()).expect_err(code).to_string();
+            assert!(error.contains("bac.toml"), "{error}");
+            assert!(
+                error.contains(&format!("\"{code}\" is not an ISO 4217 currency code")),
+                "{error}"
+            );
+        }
+        std::fs::write(dir.path().join("bac.toml"), table_with_limits("KWD")).unwrap();
+        let tables = load_tables(dir.path()).unwrap();
+        let kwd: Currency = "KWD".parse().unwrap();
+        assert_eq!(tables[0].limits[&kwd].stake_max, Amount(500_000));
+    }
+
+    /// Insurance is the table's choice, off unless its file turns it on, and reaches the
+    /// rules its rounds are played by together with the dealer's soft-17 rule.
+    #[test]
+    fn a_blackjack_table_chooses_insurance_and_soft_17() {
+        let table = |extra: &str| -> TableConfig {
+            toml::from_str(&format!(
+                "id = \"bj\"\nname = \"Blackjack\"\ngame = \"blackjack\"\n{extra}\n[limits.EUR]\nstake_min = 100\nstake_max = 500000\n"
+            ))
+            .unwrap()
+        };
+        let plain = table("").blackjack_rules();
+        assert!(!plain.insurance && !plain.dealer_hits_soft_17);
+        assert_eq!(plain, blackjack::Rules::default());
+        let chosen = table("insurance = true\ndealer_hits_soft_17 = true").blackjack_rules();
+        assert!(chosen.insurance && chosen.dealer_hits_soft_17);
+        assert_eq!(chosen.max_hands, blackjack::Rules::default().max_hands);
+        let typo: Result<TableConfig, _> =
+            toml::from_str("id = \"bj\"\nname = \"B\"\ngame = \"blackjack\"\ninsurence = true\n");
+        assert!(typo.unwrap_err().to_string().contains("insurence"));
+    }
 }

@@ -13,7 +13,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]
 async fn refused_bets_have_stable_codes_and_move_nothing() {
-    let server = Server::start(&[("b", auto_table("bac", "baccarat", ""))], "");
+    // A second table takes pounds, so a GBP session can be launched but not bet at `bac`.
+    let pounds_table = auto_table("rou", "roulette", "").replace("[limits.JPY]", "[limits.GBP]");
+    let server = Server::start(&[("b", auto_table("bac", "baccarat", "")), ("r", pounds_table)], "");
     server.deposit("erin", "EUR", 5_000).await;
     let mut erin = server.player("erin", "EUR").await;
     erin.join("bac").await;
@@ -74,10 +76,17 @@ async fn refused_bets_have_stable_codes_and_move_nothing() {
         let reply = erin.reply(req).await;
         assert_eq!(reply["type"], "error", "{msg} was accepted: {reply}");
         assert_eq!(reply["code"], code, "{msg}: {reply}");
+        if msg["bet_id"] == "b-3" {
+            // Limits are said in major units, as a player reads money.
+            assert_eq!(
+                reply["message"],
+                "bet outside the table limits: stake must be between 1.00 and 1,000.00 EUR"
+            );
+        }
     }
     assert_eq!(server.balance("erin", "EUR").await, 4_000, "refused bets moved money");
 
-    // A session in a currency the table has no limits for.
+    // A session in a currency this table has no limits for (another table takes it).
     server.deposit("erin", "GBP", 5_000).await;
     let mut pounds = server.player("erin", "GBP").await;
     pounds.join("bac").await;

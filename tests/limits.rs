@@ -184,6 +184,72 @@ async fn launch_tokens_and_sessions_expire() {
     server.assert_conserved().await;
 }
 
+/// Goal: an expired launch token and an expired session's resume token keep getting the
+/// documented `token_expired` (so the client knows to launch again), also after the
+/// server's periodic sweep has ended the session and on every later try, while a token the
+/// server never issued gets `unauthorized`. Method: short token and session lifetimes; the
+/// tokens are presented after the live session was closed with 4003, which the sweep does.
+#[tokio::test]
+async fn expired_tokens_are_answered_token_expired_after_the_sweep() {
+    let server = Server::start(
+        &[("b", auto_table("bac", "baccarat", ""))],
+        "[limits]\nlaunch_token_ttl_s = 1\nsession_ttl_s = 2\n",
+    );
+    let unused = server.launch("ann", "EUR").await;
+    let unused = unused["token"].as_str().unwrap().to_owned();
+    let mut ann = server.player("ann", "EUR").await;
+    // The sweep (every 5 s) ends the session: by then the launch token has expired too.
+    while ann.next().await.is_some() {}
+    assert_eq!(ann.close_code, Some(4003));
+
+    for attempt in 1..=2 {
+        for (what, token) in [("launch", &unused), ("resume", &ann.resume_token)] {
+            assert_eq!(
+                refusal(&server.addr, token).await,
+                (401, "token_expired".to_owned()),
+                "the expired {what} token, try {attempt}"
+            );
+        }
+        let path = format!("/v1/play?token={unused}");
+        let in_url = tokio_tungstenite::connect_async(format!("ws://{}{path}", server.addr)).await;
+        assert_eq!(
+            refusal_of(in_url),
+            (401, "token_expired".to_owned()),
+            "the expired launch token in the URL, try {attempt}"
+        );
+    }
+    let never_issued = "ab".repeat(32);
+    assert_eq!(
+        refusal(&server.addr, &never_issued).await,
+        (401, "unauthorized".to_owned())
+    );
+    server.assert_conserved().await;
+}
+
+/// The status and body `code` of a refused `/v1/play` upgrade presenting `token` as the
+/// `croupier.token.` subprotocol.
+async fn refusal(addr: &str, token: &str) -> (u16, String) {
+    refusal_of(tokio_tungstenite::connect_async(play_request(addr, token)).await)
+}
+
+fn refusal_of<T>(result: Result<T, tokio_tungstenite::tungstenite::Error>) -> (u16, String) {
+    match result {
+        Ok(_) => panic!("the upgrade was accepted"),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            let body: serde_json::Value = response
+                .body()
+                .as_deref()
+                .and_then(|body| serde_json::from_slice(body).ok())
+                .unwrap_or_default();
+            (
+                response.status().as_u16(),
+                body["code"].as_str().unwrap_or_default().to_owned(),
+            )
+        }
+        Err(other) => panic!("upgrade failed without an HTTP answer: {other}"),
+    }
+}
+
 fn metrics_value(text: &str, name: &str) -> u64 {
     text.lines()
         .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())

@@ -461,6 +461,22 @@ async fn the_server_serves_this_document_and_replies_as_it_says() {
     let bad_language = json!({"player_id": "doc-alice", "currency": "EUR", "language": "en us"}).to_string();
     let (status, body) = server.signed("POST", "/v1/sessions", &bad_language).await;
     check_reply(&doc, "post", "/v1/sessions", status, &body);
+    // A real currency that no table takes, and a code that is no currency at all.
+    for (currency, code) in [("USD", "unsupported_currency"), ("XYZ", "bad_request")] {
+        let launch = json!({"player_id": "doc-carl", "currency": currency}).to_string();
+        for path in ["/v1/sessions", "/v1/sandbox/launch"] {
+            let (status, body) = server.signed("POST", path, &launch).await;
+            assert_eq!((status, body["code"].as_str()), (400, Some(code)), "{path}: {body}");
+            check_reply(&doc, "post", path, status, &body);
+            let documented = doc["paths"][path]["post"]["responses"]["400"]["description"]
+                .as_str()
+                .unwrap_or_default();
+            assert!(
+                documented.contains(&format!("`{code}`")),
+                "POST {path}: 400 {code} is not documented"
+            );
+        }
+    }
 
     let (status, body) = server
         .http(

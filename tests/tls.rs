@@ -21,11 +21,50 @@ struct Tls {
     addr: String,
 }
 
+/// A certificate for 127.0.0.1 generated now, written to `dir`; the `[tls]` config section
+/// naming it, with `extra` lines (such as `min_version`).
+fn certificate(dir: &tempfile::TempDir, extra: &str) -> (rcgen::CertifiedKey, String) {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
+    let config = format!(
+        "[tls]\ncert_pem = {:?}\nkey_pem = {:?}\n{extra}",
+        cert_path.display().to_string(),
+        key_path.display().to_string()
+    );
+    (cert, config)
+}
+
+/// A client that trusts only `cert` and offers only `versions`.
+fn client(
+    cert: &rcgen::CertifiedKey,
+    versions: &[&'static tokio_rustls::rustls::SupportedProtocolVersion],
+    addr: &str,
+) -> Tls {
+    let mut roots = RootCertStore::empty();
+    roots.add(CertificateDer::from(cert.cert.der().to_vec())).unwrap();
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Tls {
+        connector: TlsConnector::from(Arc::new(config)),
+        addr: addr.to_owned(),
+    }
+}
+
 impl Tls {
     async fn connect(&self) -> tokio_rustls::client::TlsStream<TcpStream> {
+        self.handshake().await.expect("TLS handshake")
+    }
+
+    async fn handshake(&self) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
         let tcp = TcpStream::connect(&self.addr).await.expect("tcp connect");
         let name = ServerName::try_from("127.0.0.1").unwrap();
-        self.connector.connect(name, tcp).await.expect("TLS handshake")
+        self.connector.connect(name, tcp).await
     }
 
     async fn signed(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
@@ -52,30 +91,10 @@ where
 
 #[tokio::test]
 async fn https_and_wss_carry_the_whole_api_and_plain_http_is_refused() {
-    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
-    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
-    let config = format!(
-        "[tls]\ncert_pem = {:?}\nkey_pem = {:?}\n",
-        cert_path.display().to_string(),
-        key_path.display().to_string()
-    );
+    let (cert, config) = certificate(&dir, "");
     let server = Server::start(&[("b", auto_table("bac", "baccarat", ""))], &config);
-
-    let mut roots = RootCertStore::empty();
-    roots.add(CertificateDer::from(cert.cert.der().to_vec())).unwrap();
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let client = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let tls = Tls {
-        connector: TlsConnector::from(Arc::new(client)),
-        addr: server.addr.clone(),
-    };
+    let tls = client(&cert, tokio_rustls::rustls::DEFAULT_VERSIONS, &server.addr);
 
     // Plain HTTP on the TLS port gets no HTTP answer.
     let (status, _) = server.http("GET", "/healthz", &[], "").await;
@@ -130,4 +149,40 @@ async fn https_and_wss_carry_the_whole_api_and_plain_http_is_refused() {
     };
     assert_eq!(ack["type"], "ack", "{ack}");
     assert_eq!(ack["balance"]["amount"], 4_000, "{ack}");
+}
+
+/// Goal: an operator whose regulator demands TLS 1.3 only can have it: with
+/// `min_version = "1.3"` a client that speaks no more than TLS 1.2 cannot connect and a
+/// TLS 1.3 client works, while by default TLS 1.2 clients are still served; a version the
+/// server cannot enforce is refused at start, naming the setting. Method: the real server
+/// with a certificate generated now, rustls clients limited to one protocol version.
+#[tokio::test]
+async fn min_version_1_3_refuses_tls_1_2_clients() {
+    use tokio_rustls::rustls::version::{TLS12, TLS13};
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, config) = certificate(&dir, "min_version = \"1.3\"\n");
+    let strict = Server::start(&[("b", auto_table("bac", "baccarat", ""))], &config);
+    let old = client(&cert, &[&TLS12], &strict.addr);
+    assert!(
+        old.handshake().await.is_err(),
+        "a TLS 1.2 client connected with min_version = \"1.3\""
+    );
+    let new = client(&cert, &[&TLS13], &strict.addr);
+    let (status, _) = http_over(new.connect().await, &new.addr, "GET", "/healthz", &[], "").await;
+    assert_eq!(status, 200, "a TLS 1.3 client is served");
+
+    let (cert, config) = certificate(&dir, "");
+    let default = Server::start(&[("b", auto_table("bac", "baccarat", ""))], &config);
+    let old = client(&cert, &[&TLS12], &default.addr);
+    let (status, _) = http_over(old.connect().await, &old.addr, "GET", "/healthz", &[], "").await;
+    assert_eq!(status, 200, "by default a TLS 1.2 client is served");
+
+    for bad in ["min_version = \"1.1\"\n", "min_version = 1.3\n"] {
+        let (_, config) = certificate(&dir, bad);
+        let refused = start_refused(&[("b", auto_table("bac", "baccarat", ""))], &config);
+        assert!(
+            refused.contains("min_version") && refused.contains("\"1.2\" or \"1.3\""),
+            "the refusal names the setting and its values: {refused}"
+        );
+    }
 }

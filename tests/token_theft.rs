@@ -93,7 +93,11 @@ async fn stolen_replayed_and_guessed_tokens_open_nothing() {
 /// sessions an operator launched; the refusal is clear and does not spend the token.
 #[tokio::test]
 async fn connections_per_player_are_capped_without_spending_the_token() {
-    let server = Server::start(&[], "[limits]\nconnections_per_player_max = 2\n");
+    // A table, so that sessions in EUR can be launched at all.
+    let server = Server::start(
+        &[("b", auto_table("bac", "baccarat", ""))],
+        "[limits]\nconnections_per_player_max = 2\n",
+    );
     let url = |grant: &serde_json::Value| format!("/v1/play?token={}", grant["token"].as_str().unwrap());
     let grants = [
         server.launch("wes", "EUR").await,

@@ -113,18 +113,22 @@ fn ids(text: &str) {
     check_id!(BetId, 64, text);
 }
 
-/// ISO 4217 alphabetic: exactly three upper-case ASCII letters. The refusal echoes at most
-/// 16 characters of the input.
+/// ISO 4217 alphabetic: only three upper-case ASCII letters can name a currency (which of
+/// them do is the ISO table's business, checked by croupier's own tests), with 0 to 4
+/// minor-unit digits; JSON agrees with the text form. The refusal echoes at most 16
+/// characters of the input.
 fn currency(text: &str) {
-    let valid = text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase());
-    match text.parse::<Currency>() {
+    let well_formed = text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase());
+    let parsed = text.parse::<Currency>();
+    let json = serde_json::to_string(text).expect("a string serialises");
+    assert_eq!(serde_json::from_str::<Currency>(&json).ok(), parsed.clone().ok(), "{json}");
+    match parsed {
         Ok(currency) => {
-            assert!(valid, "{text:?}");
+            assert!(well_formed, "{text:?}");
             assert_eq!(currency.to_string(), text);
-            assert!(matches!(currency.minor_digits(), 0 | 2 | 3));
+            assert!(currency.minor_digits() <= 4, "{text:?}");
         }
         Err(error) => {
-            assert!(!valid, "{text:?}");
             assert!(error.0.chars().count() <= 16, "echoed {:?}", error.0);
         }
     }

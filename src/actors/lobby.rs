@@ -2,15 +2,16 @@
 //!
 //! Tables report their status here; the lobby never calls into a table.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use actix::prelude::*;
 use serde_json::json;
 
-use crate::actors::messages::{FindTable, GetLobby, TableHandle, TableStatus};
+use crate::actors::messages::{FindTable, GetCurrencies, GetLobby, TableHandle, TableStatus};
 use crate::actors::table::TableActor;
 use crate::config::TableConfig;
 use crate::domain::ids::TableId;
+use crate::domain::money::Currency;
 
 struct Entry {
     config: TableConfig,
@@ -64,6 +65,19 @@ impl Handler<FindTable> for LobbyActor {
 
     fn handle(&mut self, FindTable(id): FindTable, _: &mut Self::Context) -> Self::Result {
         self.tables.get(&id).and_then(|e| e.addr.clone()).map(TableHandle::new)
+    }
+}
+
+impl Handler<GetCurrencies> for LobbyActor {
+    type Result = MessageResult<GetCurrencies>;
+
+    fn handle(&mut self, _: GetCurrencies, _: &mut Self::Context) -> Self::Result {
+        MessageResult(
+            self.tables
+                .values()
+                .flat_map(|entry| entry.config.limits.keys().copied())
+                .collect::<BTreeSet<Currency>>(),
+        )
     }
 }
 

@@ -1,6 +1,6 @@
 //! Every actix message between actors, with its reply type, in one place.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use actix::prelude::*;
 
@@ -158,6 +158,12 @@ pub struct TableStatus {
 #[derive(Message)]
 #[rtype(result = "Vec<serde_json::Value>")]
 pub struct GetLobby;
+
+/// The currencies at least one table takes (has limits for): a session in any other
+/// currency could not bet anywhere, so its launch is refused.
+#[derive(Message)]
+#[rtype(result = "BTreeSet<Currency>")]
+pub struct GetCurrencies;
 
 #[derive(Message)]
 #[rtype(result = "Option<TableHandle>")]

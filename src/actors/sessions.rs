@@ -4,8 +4,10 @@
 //! `resume_token` from `welcome` reopens the same session later until the session expires.
 //! Tokens are kept only as SHA-256 digests, so a memory dump or a log can never replay one.
 //! Sessions live in memory: a restart ends them (clients launch again; their bets stand).
+//! An expired token is remembered for a while (its digest only), so that it keeps getting the
+//! documented `token_expired` rather than `unauthorized`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -17,6 +19,17 @@ use crate::domain::money::Currency;
 
 /// Sessions held at most; creating more evicts expired ones first, then refuses.
 const SESSIONS_MAX: usize = 1_000_000;
+/// How long an expired launch token or an expired session's resume token is still answered
+/// `token_expired` once the server has noticed its expiry (at once when it is presented,
+/// otherwise at the next sweep, within `SWEEP_INTERVAL`); then it is forgotten and answered
+/// `unauthorized` like any unknown token. docs/protocol.md §2 states this bound.
+const EXPIRED_TOKENS_REMEMBERED: Duration = Duration::from_secs(24 * 3600);
+/// Expired tokens remembered at most (a digest and a time, about 100 bytes each: 50 MB at
+/// most); when full, the one remembered longest is forgotten first.
+const EXPIRED_TOKENS_MAX: usize = 500_000;
+/// How often expired launch tokens and sessions are swept away (and expired tokens past
+/// `EXPIRED_TOKENS_REMEMBERED` forgotten).
+const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Debug)]
 pub struct SessionInfo {
@@ -35,12 +48,61 @@ struct Session {
     connection: Option<Outbound>,
 }
 
+/// Digests of expired tokens, oldest first, each until `EXPIRED_TOKENS_REMEMBERED` after it
+/// was noticed; at most `EXPIRED_TOKENS_MAX` (past it the oldest is dropped).
+struct ExpiredTokens {
+    digests: HashSet<[u8; 32]>,
+    /// Digest and when to forget it; in insertion order, which is also forgetting order.
+    order: VecDeque<([u8; 32], Instant)>,
+    remembered_for: Duration,
+    max: usize,
+}
+
+impl ExpiredTokens {
+    fn new(remembered_for: Duration, max: usize) -> ExpiredTokens {
+        ExpiredTokens {
+            digests: HashSet::new(),
+            order: VecDeque::new(),
+            remembered_for,
+            max,
+        }
+    }
+
+    fn remember(&mut self, digest: [u8; 32], now: Instant) {
+        if self.max == 0 || !self.digests.insert(digest) {
+            return;
+        }
+        if self.order.len() >= self.max {
+            if let Some((oldest, _)) = self.order.pop_front() {
+                self.digests.remove(&oldest);
+            }
+        }
+        self.order.push_back((digest, now + self.remembered_for));
+    }
+
+    fn contains(&self, digest: &[u8; 32]) -> bool {
+        self.digests.contains(digest)
+    }
+
+    fn forget_old(&mut self, now: Instant) {
+        while let Some(&(digest, forget_at)) = self.order.front() {
+            if forget_at > now {
+                break;
+            }
+            self.order.pop_front();
+            self.digests.remove(&digest);
+        }
+    }
+}
+
 pub struct SessionsActor {
     sessions: HashMap<String, Session>,
     /// Unused launch tokens: digest → (session id, expiry).
     launch: HashMap<[u8; 32], (String, Instant)>,
     /// resume digest → session id.
     resume: HashMap<[u8; 32], String>,
+    /// Launch and resume tokens that expired, answered `token_expired` for a bounded time.
+    expired: ExpiredTokens,
     launch_ttl: Duration,
     session_ttl: Duration,
     /// Open connections per player (one per session at most), against `connections_max`.
@@ -54,6 +116,7 @@ impl SessionsActor {
             sessions: HashMap::new(),
             launch: HashMap::new(),
             resume: HashMap::new(),
+            expired: ExpiredTokens::new(EXPIRED_TOKENS_REMEMBERED, EXPIRED_TOKENS_MAX),
             launch_ttl,
             session_ttl,
             connected: HashMap::new(),
@@ -72,7 +135,15 @@ impl SessionsActor {
 
     fn evict_expired(&mut self) {
         let now = Instant::now();
-        self.launch.retain(|_, (_, expires)| *expires > now);
+        self.expired.forget_old(now);
+        let expired = &mut self.expired;
+        self.launch.retain(|digest, (_, expires)| {
+            let live = *expires > now;
+            if !live {
+                expired.remember(*digest, now);
+            }
+            live
+        });
         let expired: Vec<String> = self
             .sessions
             .iter()
@@ -84,15 +155,28 @@ impl SessionsActor {
         }
     }
 
+    /// Ends a session and forgets its tokens; when it ended by expiring, they are remembered
+    /// as expired.
     fn end(&mut self, session_id: &str, code: u16) {
+        let now = Instant::now();
+        let expired = code == close_code::EXPIRED;
         if let Some(session) = self.sessions.remove(session_id) {
-            self.resume.remove(&session.resume_digest);
+            if self.resume.remove(&session.resume_digest).is_some() && expired {
+                self.expired.remember(session.resume_digest, now);
+            }
             if let Some(conn) = session.connection {
                 conn.close(code);
                 self.disconnected(&session.info.player);
             }
         }
-        self.launch.retain(|_, (id, _)| id != session_id);
+        let remembered = &mut self.expired;
+        self.launch.retain(|digest, (id, _)| {
+            let ours = id == session_id;
+            if ours && expired {
+                remembered.remember(*digest, now);
+            }
+            !ours
+        });
     }
 }
 
@@ -117,7 +201,7 @@ impl Actor for SessionsActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.run_interval(Duration::from_secs(5), |act, _| act.evict_expired());
+        ctx.run_interval(SWEEP_INTERVAL, |act, _| act.evict_expired());
     }
 }
 
@@ -217,11 +301,14 @@ impl Handler<OpenSocket> for SessionsActor {
         }
         let session_id = if let Some((session_id, expires)) = self.launch.remove(&presented) {
             if expires <= now {
+                self.expired.remember(presented, now);
                 return Err("token_expired");
             }
             session_id
         } else if let Some(session_id) = self.resume.remove(&presented) {
             session_id
+        } else if self.expired.contains(&presented) {
+            return Err("token_expired");
         } else {
             return Err("unauthorized");
         };
@@ -229,6 +316,7 @@ impl Handler<OpenSocket> for SessionsActor {
             return Err("unauthorized");
         };
         if session.expires_at <= now {
+            self.expired.remember(presented, now);
             self.end(&session_id, close_code::EXPIRED);
             return Err("token_expired");
         }
@@ -329,5 +417,33 @@ impl Handler<CloseAll> for SessionsActor {
             }
         }
         self.connected.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_tokens_are_remembered_for_a_bounded_time_and_number() {
+        let start = Instant::now();
+        let mut expired = ExpiredTokens::new(Duration::from_secs(60), 2);
+        expired.remember([1; 32], start);
+        expired.remember([2; 32], start + Duration::from_secs(30));
+        expired.remember([2; 32], start + Duration::from_secs(40));
+        assert!(expired.contains(&[1; 32]) && expired.contains(&[2; 32]));
+        // Forgotten once their time is up, in order.
+        expired.forget_old(start + Duration::from_secs(59));
+        assert!(expired.contains(&[1; 32]));
+        expired.forget_old(start + Duration::from_secs(60));
+        assert!(!expired.contains(&[1; 32]) && expired.contains(&[2; 32]));
+        // Full: the oldest is forgotten to make room.
+        expired.remember([3; 32], start + Duration::from_secs(61));
+        expired.remember([4; 32], start + Duration::from_secs(62));
+        assert!(!expired.contains(&[2; 32]));
+        assert!(expired.contains(&[3; 32]) && expired.contains(&[4; 32]));
+        assert_eq!((expired.digests.len(), expired.order.len()), (2, 2));
+        expired.forget_old(start + Duration::from_secs(3600));
+        assert!(expired.digests.is_empty() && expired.order.is_empty());
     }
 }

@@ -300,8 +300,8 @@ impl Round {
         }
         if bet.amount < rules.stake_min || bet.amount > rules.stake_max {
             return Err(RuleError::BetLimit(format!(
-                "stake must be {}..={} {}",
-                rules.stake_min, rules.stake_max, bet.currency
+                "stake must be {}",
+                crate::domain::money::stake_range(rules.stake_min, rules.stake_max, bet.currency)
             )));
         }
         if let Some(mine) = self.by_player.get(&bet.player) {

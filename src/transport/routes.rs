@@ -222,6 +222,24 @@ struct SessionRequest {
     language: Option<String>,
 }
 
+/// A session plays in one currency: one that no table could take a bet in is refused.
+async fn accepted_currency(state: &AppState, currency: Currency) -> Result<(), HttpResponse> {
+    let Ok(accepted) = state.lobby.send(crate::actors::messages::GetCurrencies).await else {
+        return Err(internal());
+    };
+    if accepted.contains(&currency) {
+        return Ok(());
+    }
+    let names: Vec<&str> = accepted.iter().map(Currency::as_str).collect();
+    let taken = if names.is_empty() {
+        "the server has no tables".to_owned()
+    } else {
+        format!("the tables take {}", names.join(", "))
+    };
+    let message = format!("no table takes {currency}; {taken}");
+    Err(error(StatusCode::BAD_REQUEST, "unsupported_currency", message))
+}
+
 async fn launch(state: &AppState, req: &HttpRequest, request: SessionRequest) -> HttpResponse {
     let language = request.language.unwrap_or_else(|| "en".into());
     if language.len() > 16 || !language.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
@@ -230,6 +248,9 @@ async fn launch(state: &AppState, req: &HttpRequest, request: SessionRequest) ->
             "bad_request",
             "language must be a BCP 47 tag like en or pt-BR",
         );
+    }
+    if let Err(response) = accepted_currency(state, request.currency).await {
+        return response;
     }
     let player = request.player_id.clone();
     match state
@@ -292,6 +313,10 @@ async fn sandbox_launch(state: web::Data<AppState>, req: HttpRequest, body: web:
     };
     if let Err(refusal) = state.admission.sandbox_launch(peer(&req)) {
         return refused(refusal, "too many sandbox launches from this address; wait a minute");
+    }
+    // Before any welcome credit: a currency no table takes gets none.
+    if let Err(response) = accepted_currency(&state, request.currency).await {
+        return response;
     }
     // One welcome per player and currency: the txid makes repeats harmless.
     let txid = format!("deposit/sandbox-welcome/{}", request.currency);

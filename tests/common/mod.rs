@@ -589,3 +589,40 @@ pub fn copy_dir(from: &Path, to: &Path) {
 pub fn data_path(server: &Server) -> &Path {
     server.dir.path()
 }
+
+/// Starts the real binary with these table files and config and expects it to refuse to
+/// start: it must exit non-zero without listening. Returns what it wrote to stderr.
+pub fn start_refused(tables: &[(&str, String)], config: &str) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tables_dir = dir.path().join("tables");
+    std::fs::create_dir_all(&tables_dir).unwrap();
+    for (name, toml) in tables {
+        std::fs::write(tables_dir.join(format!("{name}.toml")), toml).unwrap();
+    }
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_croupier"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("data"))
+        .arg("--tables")
+        .arg(&tables_dir)
+        .arg("--config")
+        .arg(dir.path().join("config.toml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start croupier");
+    let stdout = child.stdout.take().unwrap();
+    // A server that does start prints its address; one that refuses exits and closes stdout.
+    let listening = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("croupier listening on"));
+    if listening {
+        let _ = child.kill();
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!listening, "the server started: {stderr}");
+    assert!(!output.status.success(), "a refused start must exit non-zero: {stderr}");
+    stderr
+}

@@ -91,10 +91,7 @@ impl TableActor {
         let round_id = RoundId(self.journal.generate_id().map_err(|e| internal(&e))?);
         let opened_at_us = now_us();
         let closes_at_us = opened_at_us + (self.config.bet_window_ms as i64) * 1000;
-        let rules = blackjack::Rules {
-            dealer_hits_soft_17: self.config.dealer_hits_soft_17,
-            ..Default::default()
-        };
+        let rules = self.config.blackjack_rules();
         let round = Round::open(round_id, self.config.game, closes_at_us, rules);
         let commit = self.shoe.as_ref().map(|s| s.commit.clone());
         let mut record = RoundRecord {

@@ -24,10 +24,7 @@ impl TableActor {
     /// actions and ball journaled after it. Returns the round and how many extra stakes
     /// (doubles, splits) its actions took.
     pub(super) fn rebuild_round(&self, record: &RoundRecord) -> Result<(Round, u32), String> {
-        let rules = blackjack::Rules {
-            dealer_hits_soft_17: self.config.dealer_hits_soft_17,
-            ..Default::default()
-        };
+        let rules = self.config.blackjack_rules();
         let mut bets = Vec::with_capacity(record.bets.len());
         for bet in &record.bets {
             bets.push(Bet {
