@@ -28,7 +28,7 @@ use crate::domain::fair::{self, ServerSeed};
 use crate::domain::games::blackjack;
 use crate::domain::ids::{BetId, PlayerId, RoundId};
 use crate::domain::money::Amount;
-use crate::domain::round::{Bet, BetRules, Game, Phase, Placement, Round, Spot};
+use crate::domain::round::{moved_card, Bet, BetRules, Command, Game, Phase, Placement, Round, Spot};
 use crate::domain::shoe::Shoe;
 use crate::journal::records::{
     self, BetRecord, CardRecord, LedgerRecord, RoundRecord, RoundStatus, ShoeRecord, TxKind,
@@ -288,7 +288,12 @@ impl TableActor {
             let step = match event["type"].as_str() {
                 Some("card") => serde_json::from_value::<Card>(event["card"].clone())
                     .map_err(|e| e.to_string())
-                    .and_then(|card| round.deal_card(card, event["to"].as_str()).map_err(|e| e.to_string()))
+                    .and_then(|card| {
+                        let position = event["to"].as_str().map(Into::into);
+                        round
+                            .apply(Command::DealCard { card, position }, now_us())
+                            .map_err(|e| e.to_string())
+                    })
                     .map(drop),
                 Some("action") => {
                     let seat = event["seat"].as_u64().unwrap_or(0) as u8;
@@ -300,13 +305,21 @@ impl TableActor {
                         .map_err(|e| e.to_string())
                         .and_then(|action| {
                             let extra = round.extra_stake(seat, hand, action).map_err(|e| e.to_string())?;
-                            round.act(seat, hand, action).map_err(|e| e.to_string())?;
+                            round
+                                .apply(Command::Act { seat, hand, action }, now_us())
+                                .map_err(|e| e.to_string())?;
                             extra_stakes += u32::from(extra.is_positive());
                             Ok(())
                         })
                 }
                 Some("ball") => round
-                    .land_ball(event["pocket"].as_u64().unwrap_or(u64::MAX) as u8)
+                    .apply(
+                        Command::LandBall {
+                            pocket: event["pocket"].as_u64().unwrap_or(u64::MAX) as u8,
+                        },
+                        now_us(),
+                    )
+                    .map(drop)
                     .map_err(|e| e.to_string()),
                 _ => Ok(()),
             };
@@ -350,7 +363,7 @@ impl TableActor {
                 tracing::error!(table = %self.config.id, round = %record.round_id, error = %error, "cannot rebuild the interrupted round; voiding it");
                 let rules = blackjack::Rules::default();
                 let mut round = Round::open(record.round_id, self.config.game, record.opened_at_us, rules);
-                round.phase = Phase::Dealing;
+                let _ = round.apply(Command::CloseBetting, now_us());
                 (round, 0, Some(format!("server restarted during the round ({error})")))
             }
         };
@@ -641,9 +654,9 @@ impl TableActor {
     fn report_status(&self) {
         let (phase, round_id, closes_at) = match &self.live {
             Some(live) => (
-                phase_name(live.round.phase),
-                Some(live.round.id),
-                Some(live.round.closes_at_us),
+                phase_name(live.round.phase()),
+                Some(live.round.id()),
+                Some(live.round.closes_at_us()),
             ),
             None if self.paused => ("paused", None, None),
             None => ("waiting", None, None),
@@ -791,21 +804,21 @@ impl TableActor {
             reply_error(reply, RuleError::WrongPhase("no round is open".into()).into());
             return;
         };
-        if live.round.phase != Phase::Betting {
+        if live.round.phase() != Phase::Betting {
             reply_error(reply, RuleError::WrongPhase("betting is not open".into()).into());
             return;
         }
         // Stop taking bets now, then wait for stakes already being written.
-        live.round.closes_at_us = live.round.closes_at_us.min(now_us());
+        let _ = live.round.apply(Command::StopBetting, now_us());
         if live.round.has_pending_bets() {
             ctx.run_later(PENDING_RETRY, move |act, ctx| act.close_betting(ctx, reply));
             return;
         }
-        if let Err(error) = live.round.close_betting() {
+        if let Err(error) = live.round.apply(Command::CloseBetting, now_us()) {
             reply_error(reply, error.into());
             return;
         }
-        let round_id = live.round.id;
+        let round_id = live.round.id();
         let bets = live.round.bets().len();
         let mut batch = Batch::new();
         if let Some(shoe) = self.shoe.as_mut() {
@@ -859,7 +872,7 @@ impl TableActor {
         if live.settling {
             return;
         }
-        match live.round.phase {
+        match live.round.phase() {
             Phase::Dealing if self.is_auto() => {
                 let interval = match self.config.game {
                     Game::Roulette => self.config.card_interval_ms * 4,
@@ -897,8 +910,15 @@ impl TableActor {
 
     fn deal_card(&mut self, ctx: &mut Context<Self>, card: Card, position: Option<&str>) -> Result<(), CommandError> {
         let live = self.live.as_mut().ok_or(RuleError::NoCardExpected)?;
-        let to = live.round.deal_card(card, position)?;
-        let round_id = live.round.id;
+        let events = live.round.apply(
+            Command::DealCard {
+                card,
+                position: position.map(Into::into),
+            },
+            now_us(),
+        )?;
+        let (to, _) = moved_card(&events).ok_or(RuleError::NoCardExpected)?;
+        let round_id = live.round.id();
         let _ = self.unseen.remove(card.rank);
         // Where the committed shoe stands: lets a restart continue from the same card.
         let (shoe, shoe_pos) = match &self.shoe {
@@ -930,8 +950,8 @@ impl TableActor {
 
     fn land_ball(&mut self, ctx: &mut Context<Self>, pocket: u8) -> Result<(), CommandError> {
         let live = self.live.as_mut().ok_or(RuleError::NoCardExpected)?;
-        live.round.land_ball(pocket)?;
-        let round_id = live.round.id;
+        live.round.apply(Command::LandBall { pocket }, now_us())?;
+        let round_id = live.round.id();
         self.emit(ctx, vec![TableEvent::Ball { round_id, pocket }], Batch::new(), None);
         self.after_change(ctx);
         Ok(())
@@ -945,7 +965,7 @@ impl TableActor {
         let deadline = now_us() + self.config.decision_ms as i64 * 1000;
         live.decision_deadline_us = Some(deadline);
         let actions = legal_actions(&live.round);
-        let round_id = live.round.id;
+        let round_id = live.round.id();
         let decision = TableEvent::Decision {
             round_id,
             seat,
@@ -992,8 +1012,13 @@ impl TableActor {
         let Some((seat, hand)) = live.round.awaiting_decision() else {
             return;
         };
-        if live.round.act(seat, hand, blackjack::Action::Stand).is_ok() {
-            let round_id = live.round.id;
+        let stand = Command::Act {
+            seat,
+            hand,
+            action: blackjack::Action::Stand,
+        };
+        if live.round.apply(stand, now_us()).is_ok() {
+            let round_id = live.round.id();
             let stood = TableEvent::Action {
                 round_id,
                 seat,
@@ -1018,13 +1043,13 @@ impl TableActor {
         let payouts = match live.round.settle() {
             Ok(payouts) => payouts,
             Err(error) => {
-                tracing::error!(table = %self.config.id, round = %live.round.id, error = %error, "settlement failed; voiding");
+                tracing::error!(table = %self.config.id, round = %live.round.id(), error = %error, "settlement failed; voiding");
                 live.settling = false;
                 self.void_round(ctx, "settlement failed".into(), None);
                 return;
             }
         };
-        let round_id = live.round.id;
+        let round_id = live.round.id();
         let outcome = live.round.outcome();
         let mut record = self.round_record(RoundStatus::Settling);
         let paid: HashMap<(&PlayerId, &BetId), Amount> =
@@ -1236,15 +1261,15 @@ impl TableActor {
             return;
         }
         if live.round.has_pending_bets() {
-            live.round.closes_at_us = live.round.closes_at_us.min(now_us());
+            let _ = live.round.apply(Command::StopBetting, now_us());
             ctx.run_later(PENDING_RETRY, move |act, ctx| act.void_round(ctx, reason, reply));
             return;
         }
         live.settling = true;
-        live.round.phase = Phase::Void;
+        let _ = live.round.apply(Command::Void, now_us());
         self.timer.cancel(ctx);
         // Cards dealt in a void round have been seen; the shoe moves on.
-        let round_id = live.round.id;
+        let round_id = live.round.id();
         let mut record = self.round_record(RoundStatus::Void);
         record.void_reason = Some(reason.clone());
         let mut batch = Batch::new();
@@ -1284,7 +1309,7 @@ impl TableActor {
             // Blackjack doubles and splits were separate stakes of the same seat.
             for (seat, extra) in live
                 .round
-                .extra_stakes
+                .extra_stakes()
                 .iter()
                 .filter(|(seat, _)| Some(*seat) == bet.seat)
             {
@@ -1333,7 +1358,7 @@ impl TableActor {
         let round = &live.round;
         RoundRecord {
             v: records::RECORD_VERSION,
-            round_id: round.id,
+            round_id: round.id(),
             table: self.config.id.clone(),
             game: self.config.game,
             status,
@@ -1347,10 +1372,7 @@ impl TableActor {
                 .into_iter()
                 .map(|(position, card)| CardRecord { position, card })
                 .collect(),
-            pocket: match &round.deal {
-                crate::domain::round::Deal::Roulette(spin) => spin.pocket(),
-                _ => None,
-            },
+            pocket: round.pocket(),
             outcome: round.outcome().and_then(|o| serde_json::to_value(o).ok()),
             bets: round
                 .bets()
@@ -1395,7 +1417,7 @@ impl TableActor {
 
     fn send_snapshot(&self, join: &Join) {
         let caller = &join.caller;
-        let phase = self.live.as_ref().map_or("waiting", |l| phase_name(l.round.phase));
+        let phase = self.live.as_ref().map_or("waiting", |l| phase_name(l.round.phase()));
         let snapshot = message::Snapshot {
             table: self.config.id.clone(),
             seq: self.delivered_seq,
@@ -1426,8 +1448,8 @@ impl TableActor {
     fn round_view(&self, live: &LiveRound, player: &PlayerId) -> message::RoundView {
         let round = &live.round;
         message::RoundView {
-            round_id: round.id,
-            closes_at: round.closes_at_us,
+            round_id: round.id(),
+            closes_at: round.closes_at_us(),
             cards: dealt(round),
             odds: round.odds(&self.unseen),
             outcome: round.outcome(),
@@ -1501,10 +1523,7 @@ fn dealt(round: &Round) -> Vec<message::Dealt> {
 
 /// What the blackjack hand awaiting a decision may do.
 fn legal_actions(round: &Round) -> Vec<String> {
-    match &round.deal {
-        crate::domain::round::Deal::Blackjack(Some(bj)) => bj.legal_actions().iter().map(ToString::to_string).collect(),
-        _ => Vec::new(),
-    }
+    round.legal_actions().iter().map(ToString::to_string).collect()
 }
 
 fn phase_name(phase: Phase) -> &'static str {
@@ -1673,7 +1692,11 @@ impl Handler<PlaceBet> for TableActor {
         if amount <= 0 {
             return refuse(RuleError::BadAmount.into());
         }
-        match live.round.place_bet(round_id, bet, &rules, now_us()) {
+        match live
+            .round
+            .apply(Command::PlaceBet { round_id, bet, rules }, now_us())
+            .map(|events| Placement::of(&events))
+        {
             Ok(Placement::New) => {}
             Ok(Placement::Repeat { confirmed: true }) => {
                 let repeated = Ack::BetRepeated {
@@ -1716,7 +1739,13 @@ impl Handler<PlaceBet> for TableActor {
             let Some(live) = act.live.as_mut() else { return };
             match result {
                 Ok(balance) => {
-                    live.round.confirm_bet(&caller.player, &bet_id);
+                    let _ = live.round.apply(
+                        Command::ConfirmBet {
+                            player: caller.player.clone(),
+                            bet_id: bet_id.clone(),
+                        },
+                        now_us(),
+                    );
                     crate::telemetry::bet_accepted(game);
                     let placed = Ack::BetPlaced {
                         bet_id: &bet_id,
@@ -1731,7 +1760,13 @@ impl Handler<PlaceBet> for TableActor {
                     act.tell_dealers_bets_soon(ctx);
                 }
                 Err(mut error) => {
-                    live.round.drop_bet(&caller.player, &bet_id);
+                    let _ = live.round.apply(
+                        Command::DropBet {
+                            player: caller.player.clone(),
+                            bet_id: bet_id.clone(),
+                        },
+                        now_us(),
+                    );
                     // A bet_id reused from another round is, to the player, a duplicate bet.
                     if error.code == WalletError::DuplicateTransaction.code() {
                         error.code = "duplicate_bet";
@@ -1757,7 +1792,7 @@ impl TableActor {
         then: impl FnOnce(&mut Self, &mut Context<Self>, Result<Amount, CommandError>) + 'static,
     ) {
         ctx.spawn(wallet.send(Debit(stake)).into_actor(self).map(move |result, act, ctx| {
-            if act.live.as_ref().is_none_or(|l| l.round.id != round_id) {
+            if act.live.as_ref().is_none_or(|l| l.round.id() != round_id) {
                 return;
             }
             let result = match result {
@@ -1800,7 +1835,7 @@ impl TableActor {
         }
         let body = ServerMsg::Bets(message::Bets {
             table: self.config.id.clone(),
-            round_id: live.round.id,
+            round_id: live.round.id(),
             count,
             exposure,
         })
@@ -1831,7 +1866,7 @@ impl Handler<Act> for TableActor {
         let Some(live) = self.live.as_mut() else {
             return refuse(RuleError::NotYourTurn.into());
         };
-        if live.round.id != round_id {
+        if live.round.id() != round_id {
             return refuse(RuleError::WrongRound.into());
         }
         if live.decision_in_flight {
@@ -1879,11 +1914,11 @@ impl TableActor {
         action: blackjack::Action,
     ) {
         let Some(live) = self.live.as_mut() else { return };
-        if let Err(error) = live.round.act(seat, hand, action) {
+        if let Err(error) = live.round.apply(Command::Act { seat, hand, action }, now_us()) {
             out.send(message::error(req, &error.into()));
             return;
         }
-        let round_id = live.round.id;
+        let round_id = live.round.id();
         self.timer.cancel(ctx);
         let acted = TableEvent::Action {
             round_id,
@@ -1911,7 +1946,7 @@ impl Handler<ClientSeed> for TableActor {
             ));
             return;
         }
-        let betting = self.live.as_ref().is_some_and(|l| l.round.phase == Phase::Betting);
+        let betting = self.live.as_ref().is_some_and(|l| l.round.phase() == Phase::Betting);
         match self.shoe.as_mut() {
             Some(shoe) if betting && shoe.key.is_none() => {
                 if shoe.client_seeds.len() >= 64 {
@@ -1975,7 +2010,7 @@ fn answer(req: Option<u64>, result: Result<Ack<'_>, CommandError>) -> ByteString
 /// Dealer console commands, one function each; each returns the command's answer.
 impl TableActor {
     fn round_id(&self) -> Option<RoundId> {
-        self.live.as_ref().map(|l| l.round.id)
+        self.live.as_ref().map(|l| l.round.id())
     }
 
     fn next_position(&self) -> Option<String> {
@@ -1994,8 +2029,8 @@ impl TableActor {
             paused: self.paused,
             seq: self.delivered_seq,
             round_id: self.round_id(),
-            closes_at: live.map(|l| l.round.closes_at_us),
-            phase: live.map_or(paused_or_waiting, |l| phase_name(l.round.phase)),
+            closes_at: live.map(|l| l.round.closes_at_us()),
+            phase: live.map_or(paused_or_waiting, |l| phase_name(l.round.phase())),
             next_position: self.next_position(),
             cards: live.map(|l| dealt(&l.round)),
         };
@@ -2040,7 +2075,9 @@ impl TableActor {
     fn console_undo(&mut self, ctx: &mut Context<Self>, req: Option<u64>) -> ByteString {
         let round_id = self.round_id();
         let undone = match self.live.as_mut() {
-            Some(live) if !live.settling => live.round.undo_card().map_err(CommandError::from),
+            Some(live) if !live.settling => (live.round.apply(Command::UndoCard, now_us()))
+                .and_then(|events| moved_card(&events).ok_or(RuleError::NothingToUndo))
+                .map_err(CommandError::from),
             _ => Err(RuleError::NothingToUndo.into()),
         };
         let (position, card) = match undone {
