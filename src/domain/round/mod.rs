@@ -8,9 +8,12 @@
 //! what [`Round::settle`] computes. Nothing here moves money or knows about time other than
 //! the microsecond timestamps it is handed.
 //!
-//! `commands.rs` holds the commands, the events and the rule of each transition.
+//! `commands.rs` holds the commands, the events and the rule of each transition;
+//! `model_tests.rs` runs random command sequences against a plain model of bets and money.
 
 mod commands;
+#[cfg(test)]
+mod model_tests;
 
 use std::collections::HashMap;
 
