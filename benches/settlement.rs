@@ -11,7 +11,7 @@ use croupier::domain::cards::parse_cards;
 use croupier::domain::games::{baccarat, blackjack, roulette};
 use croupier::domain::ids::{BetId, PlayerId, RoundId};
 use croupier::domain::money::{Amount, Currency};
-use croupier::domain::round::{Bet, BetRules, Game, Phase, Round, Spot};
+use croupier::domain::round::{Bet, BetRules, Command, Game, Phase, Round, Spot};
 
 const BETS: usize = 1_000;
 
@@ -50,11 +50,20 @@ fn closed_round(game: Game, spot_names: &[String]) -> Round {
             confirmed: false,
         };
         round
-            .place_bet(ROUND, bet, &rules, 0)
+            .apply(
+                Command::PlaceBet {
+                    round_id: ROUND,
+                    bet,
+                    rules,
+                },
+                0,
+            )
             .expect("the bet is within the rules");
-        round.confirm_bet(&player, &bet_id);
+        round
+            .apply(Command::ConfirmBet { player, bet_id }, 0)
+            .expect("a pending bet can be confirmed");
     }
-    round.close_betting().expect("betting was open");
+    round.apply(Command::CloseBetting, 0).expect("betting was open");
     round
 }
 
@@ -64,9 +73,11 @@ fn baccarat_round() -> Round {
     // Player 2-2 (a pair) draws a 3 for 7; banker 4 draws on it and makes 8. A banker win
     // with a player pair takes the commission path and a pair payout, not only flat losses.
     for card in parse_cards("2h 4c 2d Ks 3s 4d").expect("valid cards") {
-        round.deal_card(card, None).expect("the coup takes this card");
+        round
+            .apply(Command::DealCard { card, position: None }, 0)
+            .expect("the coup takes this card");
     }
-    assert_eq!(round.phase, Phase::Complete, "the six cards complete the coup");
+    assert_eq!(round.phase(), Phase::Complete, "the six cards complete the coup");
     round
 }
 
@@ -74,7 +85,9 @@ fn roulette_round() -> Round {
     // Every spot on the layout, so every kind of coverage check runs, not only straights.
     let spots: Vec<String> = roulette::Spot::all().iter().map(ToString::to_string).collect();
     let mut round = closed_round(Game::Roulette, &spots);
-    round.land_ball(17).expect("17 is a pocket");
+    round
+        .apply(Command::LandBall { pocket: 17 }, 0)
+        .expect("17 is a pocket");
     round
 }
 

@@ -11,7 +11,7 @@ use croupier::domain::fair;
 use croupier::domain::games::blackjack;
 use croupier::domain::ids::{BetId, PlayerId, RoundId};
 use croupier::domain::money::{Amount, Currency};
-use croupier::domain::round::{Bet, BetRules, Game, Round, Spot};
+use croupier::domain::round::{moved_card, Bet, BetRules, Command, Game, Round, Spot};
 
 pub const GAMES: [Game; 4] = [Game::Baccarat, Game::Blackjack, Game::Roulette, Game::DragonTiger];
 
@@ -89,12 +89,22 @@ pub fn dealing_round(game: Game) -> Round {
             seat: None,
             confirmed: false,
         };
+        let rules = bet_rules();
         round
-            .place_bet(RoundId(1), bet, &bet_rules(), 0)
+            .apply(
+                Command::PlaceBet {
+                    round_id: RoundId(1),
+                    bet,
+                    rules,
+                },
+                0,
+            )
             .expect("a fresh round takes a main bet");
-        round.confirm_bet(&player, &bet_id);
+        round
+            .apply(Command::ConfirmBet { player, bet_id }, 0)
+            .expect("a pending bet can be confirmed");
     }
-    round.close_betting().expect("betting was open");
+    round.apply(Command::CloseBetting, 0).expect("betting was open");
     round
 }
 
@@ -115,8 +125,16 @@ pub fn deal(card_text: &str, position: Option<&str>) {
     for game in GAMES.into_iter().filter(|game| game.uses_cards()) {
         let mut round = dealing_round(game);
         let expected = round.next_position().expect("a dealing round expects a card");
-        match round.deal_card(card, position) {
+        let dealt = Command::DealCard {
+            card,
+            position: position.map(Into::into),
+        };
+        match round
+            .apply(dealt, 0)
+            .map(|events| moved_card(&events).map(|(to, _)| to))
+        {
             Ok(to) => {
+                let to = to.expect("a dealt card says where it went");
                 assert_eq!(to, expected);
                 assert!(position.is_none_or(|named| named == expected));
             }
@@ -134,7 +152,7 @@ pub fn deal(card_text: &str, position: Option<&str>) {
 /// A dealer console `spin`: a pocket above 36 is refused, any other one completes the spin.
 pub fn spin(pocket: u8) {
     let mut round = dealing_round(Game::Roulette);
-    let landed = round.land_ball(pocket);
+    let landed = round.apply(Command::LandBall { pocket }, 0);
     assert_eq!(landed.is_ok(), pocket <= 36, "pocket {pocket}: {landed:?}");
 }
 

@@ -174,13 +174,7 @@ impl WalletActor {
             let record = act.in_flight.remove(&txid).expect("in flight until durable");
             act.release(currency, amount, debit);
             match result {
-                Ok(Committed::Written) => {
-                    let balance = act.state.balances.entry(currency).or_default();
-                    *balance = Amount(balance.minor() + record.signed_amount());
-                    let balance = *balance;
-                    act.balance_changed(currency, ctx);
-                    Ok(balance)
-                }
+                Ok(Committed::Written) => act.written(&record, ctx),
                 Ok(Committed::Exists(raw)) => match records::decode::<LedgerRecord>("ledger", &raw) {
                     Ok(existing) => act.answer_repeat(&existing, &record),
                     Err(error) => Err(error.into()),
@@ -189,6 +183,21 @@ impl WalletActor {
                 Err(error) => Err(error.into()),
             }
         }))
+    }
+
+    /// A durable movement reaches the balance. It can never take it below zero while
+    /// debits are refused past the balance; if it would, the ledger is inconsistent: that
+    /// is said in full and nothing moves.
+    fn written(&mut self, record: &LedgerRecord, ctx: &mut Context<Self>) -> Result<Amount, WalletError> {
+        let balance = self.state.balances.entry(record.currency).or_default();
+        let next = balance.minor().checked_add(record.signed_amount()).filter(|b| *b >= 0);
+        let Some(next) = next else {
+            tracing::error!(player = %self.player, balance = %balance, record = ?record, "a written movement takes the balance below zero");
+            return Err(WalletError::Internal);
+        };
+        *balance = Amount(next);
+        self.balance_changed(record.currency, ctx);
+        Ok(Amount(next))
     }
 
     /// Sets a movement's amount aside while it is journaled: a debit leaves the balance

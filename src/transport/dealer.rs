@@ -30,15 +30,20 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct DealerSocket {
     pub table_id: TableId,
+    /// The table this console drives; a full mailbox answers `busy`.
     pub table: TableHandle,
     pub state: AppState,
+    /// The console's bounded outbound queue (`socket_queue_max`; full: closed, 4008).
     pub out: Outbound,
     /// This socket's place in the connection limits, shared with its connection: counts as
     /// unauthenticated until `auth` succeeds.
     pub slot: Arc<Slot>,
     pub authenticated: bool,
+    /// Last frame from the console; silent for `idle_timeout_ms`: closed (4002).
     pub last_seen: Instant,
+    /// Console messages: at least 50 a second, bursts of 100; past it `rate_limited`.
     pub bucket: TokenBucket,
+    /// Unparsable messages in a row after `auth`; at `STRIKES_MAX` closed (1008).
     pub strikes: u32,
 }
 

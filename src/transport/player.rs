@@ -27,7 +27,10 @@ pub struct PlayerSocket {
     pub state: AppState,
     /// Tables joined (bounded by `tables_per_connection_max`).
     pub joined: HashMap<TableId, TableHandle>,
+    /// Last frame of any kind from the client; silent for `idle_timeout_ms`: closed (4002).
     pub last_seen: Instant,
+    /// Inbound messages (`messages_per_s`, bursts of `messages_burst`); past it a message
+    /// is refused `rate_limited` and counts as a strike.
     pub bucket: TokenBucket,
     /// Rejected messages in a row; at `STRIKES_MAX` the connection is closed (4009).
     pub strikes: u32,

@@ -6,9 +6,11 @@ use bytestring::ByteString;
 
 use crate::actors::messages::{DealerAction, DealerCommand};
 use crate::actors::outbound::{close_code, Outbound};
+use crate::clock::now_us;
 use crate::domain::cards::{Card, Composition};
 use crate::domain::error::RuleError;
 use crate::domain::ids::RoundId;
+use crate::domain::round::{moved_card, Command};
 use crate::journal::Batch;
 use crate::wire::event::TableEvent;
 use crate::wire::message::{self, Ack, ServerMsg};
@@ -35,7 +37,7 @@ impl TableActor {
     }
 
     pub(super) fn round_id(&self) -> Option<RoundId> {
-        self.live.as_ref().map(|l| l.round.id)
+        self.live.as_ref().map(|l| l.round.id())
     }
 
     pub(super) fn next_position(&self) -> Option<String> {
@@ -54,8 +56,8 @@ impl TableActor {
             paused: self.paused,
             seq: self.delivered_seq,
             round_id: self.round_id(),
-            closes_at: live.map(|l| l.round.closes_at_us),
-            phase: live.map_or(paused_or_waiting, |l| phase_name(l.round.phase)),
+            closes_at: live.map(|l| l.round.closes_at_us()),
+            phase: live.map_or(paused_or_waiting, |l| phase_name(l.round.phase())),
             next_position: self.next_position(),
             cards: live.map(|l| dealt(&l.round)),
         };
@@ -100,7 +102,9 @@ impl TableActor {
     pub(super) fn console_undo(&mut self, ctx: &mut Context<Self>, req: Option<u64>) -> ByteString {
         let round_id = self.round_id();
         let undone = match self.live.as_mut() {
-            Some(live) if !live.settling => live.round.undo_card().map_err(CommandError::from),
+            Some(live) if !live.settling => (live.round.apply(Command::UndoCard, now_us()))
+                .and_then(|events| moved_card(&events).ok_or(RuleError::NothingToUndo))
+                .map_err(CommandError::from),
             _ => Err(RuleError::NothingToUndo.into()),
         };
         let (position, card) = match undone {

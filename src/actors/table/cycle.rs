@@ -1,21 +1,19 @@
 //! The round cycle and its timers: open, close betting, deal (or wait for the dealer),
 //! blackjack decisions and their clocks, then settlement and the next round.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::prelude::*;
 use serde_json::Value;
 
 use crate::actors::messages::TableStatus;
-use crate::actors::outbound::Outbound;
 use crate::clock::now_us;
 use crate::domain::cards::Card;
 use crate::domain::error::RuleError;
 use crate::domain::fair;
 use crate::domain::games::blackjack;
 use crate::domain::ids::{PlayerId, RoundId};
-use crate::domain::round::{Game, Phase, Round};
+use crate::domain::round::{moved_card, Command, Game, Phase, Round};
 use crate::domain::shoe::Shoe;
 use crate::journal::records::{self, RoundRecord, RoundStatus, ShoeRecord};
 use crate::journal::{table_key, Batch, Tree};
@@ -35,9 +33,9 @@ impl TableActor {
     pub(super) fn report_status(&self) {
         let (phase, round_id, closes_at) = match &self.live {
             Some(live) => (
-                phase_name(live.round.phase),
-                Some(live.round.id),
-                Some(live.round.closes_at_us),
+                phase_name(live.round.phase()),
+                Some(live.round.id()),
+                Some(live.round.closes_at_us()),
             ),
             None if self.paused => ("paused", None, None),
             None => ("waiting", None, None),
@@ -113,17 +111,7 @@ impl TableActor {
             bet_chunks: None,
         };
         record.put(&mut batch, true);
-        self.live = Some(LiveRound {
-            round,
-            opened_at: Instant::now(),
-            opened_at_us,
-            shoe_start: None,
-            wallets: HashMap::new(),
-            decision_in_flight: false,
-            decision_deadline_us: None,
-            extra_stakes: 0,
-            settling: false,
-        });
+        self.live = Some(LiveRound::new(round, opened_at_us, None, 0));
         self.odds_version = 0;
         let event = TableEvent::RoundOpen {
             round_id,
@@ -141,26 +129,30 @@ impl TableActor {
     }
 
     /// Closes betting once no stake is still being written; shuffles a fresh shoe.
-    pub(super) fn close_betting(&mut self, ctx: &mut Context<Self>, reply: Option<(Option<u64>, Outbound)>) {
+    pub(super) fn close_betting(&mut self, ctx: &mut Context<Self>, reply: Reply) {
         let Some(live) = self.live.as_mut() else {
             reply_error(reply, RuleError::WrongPhase("no round is open".into()).into());
             return;
         };
-        if live.round.phase != Phase::Betting {
+        if live.round.phase() != Phase::Betting {
             reply_error(reply, RuleError::WrongPhase("betting is not open".into()).into());
             return;
         }
         // Stop taking bets now, then wait for stakes already being written.
-        live.round.closes_at_us = live.round.closes_at_us.min(now_us());
+        let _ = live.round.apply(Command::StopBetting, now_us());
         if live.round.has_pending_bets() {
-            ctx.run_later(PENDING_RETRY, move |act, ctx| act.close_betting(ctx, reply));
+            if live.after_pending.is_some() {
+                reply_error(reply, RuleError::WrongPhase("betting is already closing".into()).into());
+            } else {
+                live.after_pending = Some(AfterPending::Close(reply));
+            }
             return;
         }
-        if let Err(error) = live.round.close_betting() {
+        if let Err(error) = live.round.apply(Command::CloseBetting, now_us()) {
             reply_error(reply, error.into());
             return;
         }
-        let round_id = live.round.id;
+        let round_id = live.round.id();
         let bets = live.round.bets().len();
         let mut batch = Batch::new();
         if let Some(shoe) = self.shoe.as_mut() {
@@ -214,7 +206,7 @@ impl TableActor {
         if live.settling {
             return;
         }
-        match live.round.phase {
+        match live.round.phase() {
             Phase::Dealing if self.is_auto() => {
                 let interval = match self.config.game {
                     Game::Roulette => self.config.card_interval_ms * 4,
@@ -257,8 +249,15 @@ impl TableActor {
         position: Option<&str>,
     ) -> Result<(), CommandError> {
         let live = self.live.as_mut().ok_or(RuleError::NoCardExpected)?;
-        let to = live.round.deal_card(card, position)?;
-        let round_id = live.round.id;
+        let events = live.round.apply(
+            Command::DealCard {
+                card,
+                position: position.map(Into::into),
+            },
+            now_us(),
+        )?;
+        let (to, _) = moved_card(&events).ok_or(RuleError::NoCardExpected)?;
+        let round_id = live.round.id();
         let _ = self.unseen.remove(card.rank);
         // Where the committed shoe stands: lets a restart continue from the same card.
         let (shoe, shoe_pos) = match &self.shoe {
@@ -290,8 +289,8 @@ impl TableActor {
 
     pub(super) fn land_ball(&mut self, ctx: &mut Context<Self>, pocket: u8) -> Result<(), CommandError> {
         let live = self.live.as_mut().ok_or(RuleError::NoCardExpected)?;
-        live.round.land_ball(pocket)?;
-        let round_id = live.round.id;
+        live.round.apply(Command::LandBall { pocket }, now_us())?;
+        let round_id = live.round.id();
         self.emit(ctx, vec![TableEvent::Ball { round_id, pocket }], Batch::new(), None);
         self.after_change(ctx);
         Ok(())
@@ -305,7 +304,7 @@ impl TableActor {
         let deadline = now_us() + self.config.decision_ms as i64 * 1000;
         live.decision_deadline_us = Some(deadline);
         let actions = legal_actions(&live.round);
-        let round_id = live.round.id;
+        let round_id = live.round.id();
         let decision = TableEvent::Decision {
             round_id,
             seat,
@@ -346,14 +345,19 @@ impl TableActor {
         let Some(live) = self.live.as_mut() else { return };
         if live.decision_in_flight {
             // The player's double or split is being paid for; its outcome decides.
-            ctx.run_later(PENDING_RETRY, |act, ctx| act.decision_timeout(ctx));
+            live.timed_out_in_flight = true;
             return;
         }
         let Some((seat, hand)) = live.round.awaiting_decision() else {
             return;
         };
-        if live.round.act(seat, hand, blackjack::Action::Stand).is_ok() {
-            let round_id = live.round.id;
+        let stand = Command::Act {
+            seat,
+            hand,
+            action: blackjack::Action::Stand,
+        };
+        if live.round.apply(stand, now_us()).is_ok() {
+            let round_id = live.round.id();
             let stood = TableEvent::Action {
                 round_id,
                 seat,

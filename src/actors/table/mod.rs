@@ -40,10 +40,17 @@ use crate::wire::CommandError;
 use actix::prelude::*;
 use bytestring::ByteString;
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// How often a close of betting re-checks for stakes still being written.
-const PENDING_RETRY: Duration = Duration::from_millis(2);
+/// Who asked for a round change: a dealer console's request, answered when it is done.
+type Reply = Option<(Option<u64>, Outbound)>;
+
+/// A change that waits for the round's pending stakes: it runs when the last of their
+/// debits is answered (every debit is: its journal write, or a refusal), never by polling.
+enum AfterPending {
+    Close(Reply),
+    Void(String, Reply),
+}
 
 type Then = Box<dyn FnOnce(&mut TableActor, &mut Context<TableActor>) + Send>;
 
@@ -66,29 +73,66 @@ struct LiveRound {
     wallets: HashMap<PlayerId, (Addr<WalletActor>, String)>,
     /// Blackjack: a decision whose extra stake is being debited; the timer must not stand it.
     decision_in_flight: bool,
+    /// Blackjack: the decision's time ran out while its double or split was being paid
+    /// for. If the payment is refused, the hand stands then; if it goes through, the
+    /// action stands and the next decision gets its own clock.
+    timed_out_in_flight: bool,
+    /// A close of betting or a void waiting for the pending stakes (at most one).
+    after_pending: Option<AfterPending>,
     decision_deadline_us: Option<i64>,
     extra_stakes: u32,
     settling: bool,
 }
 
+impl LiveRound {
+    /// A round taking its first steps at this table (`extra_stakes`: blackjack doubles and
+    /// splits already paid for, when a restart takes a round up).
+    fn new(round: Round, opened_at_us: i64, shoe_start: Option<usize>, extra_stakes: u32) -> LiveRound {
+        LiveRound {
+            round,
+            opened_at: Instant::now(),
+            opened_at_us,
+            shoe_start,
+            wallets: HashMap::new(),
+            decision_in_flight: false,
+            timed_out_in_flight: false,
+            after_pending: None,
+            decision_deadline_us: None,
+            extra_stakes,
+            settling: false,
+        }
+    }
+}
+
 pub struct TableActor {
     config: TableConfig,
+    /// Where every event, round and shoe record goes; its submit queue is bounded
+    /// (`journal_queue_max`): when full, the table stops rather than lose a write.
     journal: Journal,
     /// Receives a `TableStatus` on every phase change; `do_send` never blocks the table.
     lobby: Addr<LobbyActor>,
     limits: Limits,
+    /// The stream's identity (a resume from another epoch gets a snapshot).
     epoch: u64,
     /// Last seq assigned (durable or not).
     seq: u64,
     /// Last seq delivered to subscribers (durable).
     delivered_seq: u64,
+    /// The last `HISTORY_MAX` delivered frames, for resumes without reading the journal;
+    /// the oldest is dropped when it is full.
     history: VecDeque<(u64, ByteString)>,
+    /// Joined connections. Each has a bounded outbound queue (`socket_queue_max`): a send
+    /// to a full one closes that connection as too slow (4008) and drops it from here.
+    /// Bounded by the connections that can join (`connections_max`, each at most
+    /// `tables_per_connection_max` tables).
     subscribers: HashMap<ConnId, Caller>,
     /// Dealer consoles watching the table; a closed one is dropped at the next send.
     dealers: HashMap<ConnId, Outbound>,
     /// Joins that need a snapshot wait here until every assigned event is durable, so a
     /// snapshot never shows state a crash could still take back.
     pending_snapshots: Vec<Join>,
+    /// Emitted events waiting for their group commit, in seq order; bounded by the
+    /// journal's queue (`journal_queue_max`), past which nothing more is emitted.
     outbox: VecDeque<OutboxEntry>,
     next_ticket: u64,
     shoe: Option<ShoeState>,
@@ -99,6 +143,7 @@ pub struct TableActor {
     paused: bool,
     /// The pending step of an auto table (close, next card, decision timeout, next round).
     timer: Timer,
+    /// The latest results for the lobby's road, at most `RECENT_MAX`.
     recent: VecDeque<String>,
     odds_version: u64,
     /// Rounds that recovery voided at start-up; announced as `round_void` once started.
@@ -111,7 +156,8 @@ pub struct TableActor {
     dealer_bets_due: bool,
     /// Events below this seq are already pruned from the journal's history window.
     pruned_below: u64,
-    /// Shutdown callers waiting for the current round to be voided and refunded.
+    /// Shutdown callers waiting for the current round to be voided and refunded (one per
+    /// shutdown request; answered, then dropped, when no round is left).
     stopping: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -221,7 +267,7 @@ fn internal(error: &dyn std::fmt::Display) -> CommandError {
     CommandError::new("internal", "internal error")
 }
 
-fn reply_error(reply: Option<(Option<u64>, Outbound)>, error: CommandError) {
+fn reply_error(reply: Reply, error: CommandError) {
     if let Some((req, out)) = reply {
         out.send(message::error(req, &error));
     }
@@ -238,10 +284,7 @@ fn dealt(round: &Round) -> Vec<message::Dealt> {
 
 /// What the blackjack hand awaiting a decision may do.
 fn legal_actions(round: &Round) -> Vec<String> {
-    match &round.deal {
-        crate::domain::round::Deal::Blackjack(Some(bj)) => bj.legal_actions().iter().map(ToString::to_string).collect(),
-        _ => Vec::new(),
-    }
+    round.legal_actions().iter().map(ToString::to_string).collect()
 }
 
 fn phase_name(phase: Phase) -> &'static str {

@@ -8,13 +8,12 @@ use std::time::Instant;
 use actix::prelude::*;
 
 use crate::actors::messages::{Credit, Debit, GetBalances};
-use crate::actors::outbound::Outbound;
 use crate::actors::wallet::WalletActor;
 use crate::clock::now_us;
 use crate::domain::error::RuleError;
 use crate::domain::ids::{BetId, PlayerId, RoundId};
-use crate::domain::money::Amount;
-use crate::domain::round::{Bet, Phase};
+use crate::domain::money::{Amount, Currency};
+use crate::domain::round::{Bet, Command, Game, Spot};
 use crate::journal::records::{self, BetRecord, CardRecord, LedgerRecord, RoundRecord, RoundStatus, TxKind};
 use crate::journal::replay::{payout_credits, refund_of, stake_txid};
 use crate::journal::Batch;
@@ -37,13 +36,13 @@ impl TableActor {
         let payouts = match live.round.settle() {
             Ok(payouts) => payouts,
             Err(error) => {
-                tracing::error!(table = %self.config.id, round = %live.round.id, error = %error, "settlement failed; voiding");
+                tracing::error!(table = %self.config.id, round = %live.round.id(), error = %error, "settlement failed; voiding");
                 live.settling = false;
                 self.void_round(ctx, "settlement failed".into(), None);
                 return;
             }
         };
-        let round_id = live.round.id;
+        let round_id = live.round.id();
         let outcome = live.round.outcome();
         let mut record = self.round_record(RoundStatus::Settling);
         let paid: HashMap<(&PlayerId, &BetId), Amount> =
@@ -59,6 +58,15 @@ impl TableActor {
             self.void_round(ctx, "settlement failed".into(), None);
             return;
         };
+        if let Err(violation) = check_settlement(self.config.game, &record, &credits) {
+            // Asserted before anything is journaled: a rules bug must not pay out.
+            tracing::error!(table = %self.config.id, round = %round_id, violation = %violation, record = ?record, "settlement violates its invariants; voiding");
+            if let Some(live) = self.live.as_mut() {
+                live.settling = false;
+            }
+            self.void_round(ctx, "settlement failed".into(), None);
+            return;
+        }
         let mut batch = Batch::new();
         record.put(&mut batch, true);
         self.push_recent(outcome.as_ref());
@@ -184,12 +192,7 @@ impl TableActor {
     }
 
     /// Voids the round: the void record is made durable first, then every stake refunded.
-    pub(super) fn void_round(
-        &mut self,
-        ctx: &mut Context<Self>,
-        reason: String,
-        reply: Option<(Option<u64>, Outbound)>,
-    ) {
+    pub(super) fn void_round(&mut self, ctx: &mut Context<Self>, reason: String, reply: Reply) {
         let Some(live) = self.live.as_mut() else {
             reply_error(reply, RuleError::WrongPhase("no round to void".into()).into());
             return;
@@ -202,15 +205,25 @@ impl TableActor {
             return;
         }
         if live.round.has_pending_bets() {
-            live.round.closes_at_us = live.round.closes_at_us.min(now_us());
-            ctx.run_later(PENDING_RETRY, move |act, ctx| act.void_round(ctx, reason, reply));
+            let _ = live.round.apply(Command::StopBetting, now_us());
+            match live.after_pending.replace(AfterPending::Void(reason, reply)) {
+                Some(AfterPending::Close(closing)) => reply_error(
+                    closing,
+                    RuleError::WrongPhase("the round is being voided".into()).into(),
+                ),
+                Some(AfterPending::Void(_, earlier)) => reply_error(
+                    earlier,
+                    RuleError::WrongPhase("the round is being voided again".into()).into(),
+                ),
+                None => {}
+            }
             return;
         }
         live.settling = true;
-        live.round.phase = Phase::Void;
+        let _ = live.round.apply(Command::Void, now_us());
         self.timer.cancel(ctx);
         // Cards dealt in a void round have been seen; the shoe moves on.
-        let round_id = live.round.id;
+        let round_id = live.round.id();
         let mut record = self.round_record(RoundStatus::Void);
         record.void_reason = Some(reason.clone());
         let mut batch = Batch::new();
@@ -250,7 +263,7 @@ impl TableActor {
             // Blackjack doubles and splits were separate stakes of the same seat.
             for (seat, extra) in live
                 .round
-                .extra_stakes
+                .extra_stakes()
                 .iter()
                 .filter(|(seat, _)| Some(*seat) == bet.seat)
             {
@@ -299,7 +312,7 @@ impl TableActor {
         let round = &live.round;
         RoundRecord {
             v: records::RECORD_VERSION,
-            round_id: round.id,
+            round_id: round.id(),
             table: self.config.id.clone(),
             game: self.config.game,
             status,
@@ -313,10 +326,7 @@ impl TableActor {
                 .into_iter()
                 .map(|(position, card)| CardRecord { position, card })
                 .collect(),
-            pocket: match &round.deal {
-                crate::domain::round::Deal::Roulette(spin) => spin.pocket(),
-                _ => None,
-            },
+            pocket: round.pocket(),
             outcome: round.outcome().and_then(|o| serde_json::to_value(o).ok()),
             bets: round
                 .bets()
@@ -349,7 +359,7 @@ impl TableActor {
         then: impl FnOnce(&mut Self, &mut Context<Self>, Result<Amount, CommandError>) + 'static,
     ) {
         ctx.spawn(wallet.send(Debit(stake)).into_actor(self).map(move |result, act, ctx| {
-            if act.live.as_ref().is_none_or(|l| l.round.id != round_id) {
+            if act.live.as_ref().is_none_or(|l| l.round.id() != round_id) {
                 return;
             }
             let result = match result {
@@ -359,5 +369,87 @@ impl TableActor {
             };
             then(act, ctx, result)
         }));
+    }
+}
+
+/// The invariants of a round's settlement, checked before its payouts are journaled: every
+/// payout is between 0 and the most its bet could return, and the credits (one per player
+/// and currency) are exactly the sum of the payouts.
+///
+/// # Errors
+/// The first violation, in words.
+fn check_settlement(game: Game, record: &RoundRecord, credits: &[LedgerRecord]) -> Result<(), String> {
+    let mut owed: BTreeMap<(&PlayerId, Currency), i64> = BTreeMap::new();
+    for bet in &record.bets {
+        let payout = bet.payout.unwrap_or(Amount::ZERO);
+        let spot = Spot::parse(game, &bet.spot).map_err(|e| format!("bet {}: {e}", bet.bet_id))?;
+        let most = spot
+            .max_return(bet.amount)
+            .ok_or_else(|| format!("bet {}: its most return overflows", bet.bet_id))?;
+        if payout.minor() < 0 || payout > most {
+            return Err(format!(
+                "bet {} of {} pays {payout} on a stake of {}, at most {most}",
+                bet.bet_id, bet.player, bet.amount
+            ));
+        }
+        let sum = owed.entry((&bet.player, bet.currency)).or_default();
+        *sum = sum.checked_add(payout.minor()).ok_or("payouts overflow")?;
+    }
+    owed.retain(|_, sum| *sum != 0);
+    let mut credited: BTreeMap<(&PlayerId, Currency), i64> = BTreeMap::new();
+    for credit in credits {
+        *credited.entry((&credit.player, credit.currency)).or_default() += credit.amount.minor();
+    }
+    credited.retain(|_, sum| *sum != 0);
+    if owed != credited {
+        return Err(format!("credits {credited:?} differ from the payouts {owed:?}"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(payout: i64) -> RoundRecord {
+        RoundRecord {
+            v: records::RECORD_VERSION,
+            round_id: RoundId(1),
+            table: crate::domain::ids::TableId::parse("bac").unwrap(),
+            game: Game::Baccarat,
+            status: RoundStatus::Settling,
+            opened_at_us: 0,
+            finished_at_us: None,
+            shoe_nonce: None,
+            shoe_start: None,
+            commit: None,
+            cards: Vec::new(),
+            pocket: None,
+            outcome: None,
+            bets: vec![BetRecord {
+                bet_id: BetId::parse("b").unwrap(),
+                player: PlayerId::parse("ann").unwrap(),
+                currency: "EUR".parse().unwrap(),
+                spot: "banker".into(),
+                amount: Amount(1_000),
+                payout: Some(Amount(payout)),
+                seat: None,
+            }],
+            void_reason: None,
+            bet_chunks: None,
+        }
+    }
+
+    /// Goal: a settlement is checked before it is journaled: a payout beyond what its bet
+    /// can return, or credits that are not the payouts, refuse it.
+    #[test]
+    fn a_settlement_that_pays_too_much_or_credits_other_sums_is_refused() {
+        let fair = round(1_950);
+        let credits = payout_credits(&fair, 0).unwrap();
+        assert_eq!(check_settlement(Game::Baccarat, &fair, &credits), Ok(()));
+        let greedy = round(9_000);
+        let credits = payout_credits(&greedy, 0).unwrap();
+        assert!(check_settlement(Game::Baccarat, &greedy, &credits).is_err());
+        assert!(check_settlement(Game::Baccarat, &fair, &[]).is_err(), "an unpaid win");
     }
 }

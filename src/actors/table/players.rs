@@ -14,7 +14,7 @@ use crate::domain::error::RuleError;
 use crate::domain::fair;
 use crate::domain::games::blackjack;
 use crate::domain::money::Amount;
-use crate::domain::round::{Bet, BetRules, Phase, Placement, Spot};
+use crate::domain::round::{Bet, BetRules, Command, Phase, Placement, Spot};
 use crate::journal::records::LedgerRecord;
 use crate::journal::replay::stake_txid;
 use crate::journal::Batch;
@@ -59,7 +59,7 @@ impl TableActor {
         }
         let body = ServerMsg::Bets(message::Bets {
             table: self.config.id.clone(),
-            round_id: live.round.id,
+            round_id: live.round.id(),
             count,
             exposure,
         })
@@ -77,11 +77,11 @@ impl TableActor {
         action: blackjack::Action,
     ) {
         let Some(live) = self.live.as_mut() else { return };
-        if let Err(error) = live.round.act(seat, hand, action) {
+        if let Err(error) = live.round.apply(Command::Act { seat, hand, action }, now_us()) {
             out.send(message::error(req, &error.into()));
             return;
         }
-        let round_id = live.round.id;
+        let round_id = live.round.id();
         self.timer.cancel(ctx);
         let acted = TableEvent::Action {
             round_id,
@@ -146,19 +146,25 @@ impl TableActor {
             seats_max: self.config.seats_max,
         };
         let live = self.live.as_mut().ok_or(RuleError::BettingClosed)?;
-        let bet = Bet {
-            bet_id: bet_id.clone(),
-            player: caller.player.clone(),
-            currency: caller.currency,
-            spot: spot.clone(),
-            amount: Amount(*amount),
-            seat: None,
-            confirmed: false,
-        };
+        let bet = Bet::pending(
+            bet_id.clone(),
+            caller.player.clone(),
+            caller.currency,
+            spot.clone(),
+            Amount(*amount),
+        );
         if *amount <= 0 {
             return Err(RuleError::BadAmount.into());
         }
-        match live.round.place_bet(*round_id, bet, &rules, now_us())? {
+        let placed = live.round.apply(
+            Command::PlaceBet {
+                round_id: *round_id,
+                bet,
+                rules,
+            },
+            now_us(),
+        )?;
+        match Placement::of(&placed) {
             Placement::New => {}
             Placement::Repeat { confirmed: true } => {
                 let repeated = Ack::BetRepeated {
@@ -204,7 +210,11 @@ impl TableActor {
             let Some(live) = act.live.as_mut() else { return };
             match result {
                 Ok(balance) => {
-                    live.round.confirm_bet(&caller.player, &bet_id);
+                    let confirm = Command::ConfirmBet {
+                        player: caller.player.clone(),
+                        bet_id: bet_id.clone(),
+                    };
+                    let _ = live.round.apply(confirm, now_us());
                     crate::telemetry::bet_accepted(game);
                     let placed = Ack::BetPlaced {
                         bet_id: &bet_id,
@@ -217,18 +227,38 @@ impl TableActor {
                     };
                     caller.out.send(message::ack(req, placed));
                     act.tell_dealers_bets_soon(ctx);
+                    act.after_stake_answered(ctx);
                 }
                 Err(mut error) => {
-                    live.round.drop_bet(&caller.player, &bet_id);
+                    let drop = Command::DropBet {
+                        player: caller.player.clone(),
+                        bet_id: bet_id.clone(),
+                    };
+                    let _ = live.round.apply(drop, now_us());
                     // A bet_id reused from another round is, to the player, a duplicate bet.
                     if error.code == WalletError::DuplicateTransaction.code() {
                         error.code = "duplicate_bet";
                     }
                     crate::telemetry::bet_rejected(error.code);
                     caller.out.send(message::error(req, &error));
+                    act.after_stake_answered(ctx);
                 }
             }
         });
+    }
+
+    /// Runs the close of betting or the void that waited for the pending stakes, once the
+    /// last of them is answered.
+    fn after_stake_answered(&mut self, ctx: &mut Context<Self>) {
+        let Some(live) = self.live.as_mut() else { return };
+        if live.round.has_pending_bets() {
+            return;
+        }
+        match live.after_pending.take() {
+            Some(AfterPending::Close(reply)) => self.close_betting(ctx, reply),
+            Some(AfterPending::Void(reason, reply)) => self.void_round(ctx, reason, reply),
+            None => {}
+        }
     }
 }
 
@@ -254,7 +284,7 @@ impl Handler<Act> for TableActor {
         let Some(live) = self.live.as_mut() else {
             return refuse(RuleError::NotYourTurn.into());
         };
-        if live.round.id != round_id {
+        if live.round.id() != round_id {
             return refuse(RuleError::WrongRound.into());
         }
         if live.decision_in_flight {
@@ -280,11 +310,15 @@ impl Handler<Act> for TableActor {
         self.debit(ctx, &caller.wallet, stake, round_id, move |act, ctx, result| {
             let Some(live) = act.live.as_mut() else { return };
             live.decision_in_flight = false;
+            let timed_out = std::mem::take(&mut live.timed_out_in_flight);
             match result {
                 Ok(_) => act.apply_action(ctx, req, out, seat, hand, action),
                 Err(error) => {
                     live.extra_stakes -= 1;
                     out.send(message::error(req, &error));
+                    if timed_out {
+                        act.decision_timeout(ctx);
+                    }
                 }
             }
         });
@@ -303,7 +337,7 @@ impl Handler<ClientSeed> for TableActor {
             ));
             return;
         }
-        let betting = self.live.as_ref().is_some_and(|l| l.round.phase == Phase::Betting);
+        let betting = self.live.as_ref().is_some_and(|l| l.round.phase() == Phase::Betting);
         match self.shoe.as_mut() {
             Some(shoe) if betting && shoe.key.is_none() => {
                 if shoe.client_seeds.len() >= 64 {

@@ -2,7 +2,6 @@
 //! and its journaled events, its wallets found again, and dealt on (or voided).
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use actix::prelude::*;
 
@@ -11,7 +10,7 @@ use crate::actors::wallet::BankActor;
 use crate::clock::now_us;
 use crate::domain::games::blackjack;
 use crate::domain::ids::{PlayerId, RoundId};
-use crate::domain::round::{Bet, Game, Phase, Round, Spot};
+use crate::domain::round::{Bet, Command, Game, Round, Spot};
 use crate::journal::events::{self, StoredEvent};
 use crate::journal::records::RoundRecord;
 use crate::journal::replay::{ledger_record, refund_of, stake_txid};
@@ -42,16 +41,29 @@ impl TableActor {
         let mut extra_stakes = 0;
         for event in self.round_events(record.round_id)? {
             let step = match &event {
-                StoredEvent::Card { to, card, .. } => round.deal_card(*card, Some(to)).map(drop),
+                StoredEvent::Card { to, card, .. } => {
+                    let deal = Command::DealCard {
+                        card: *card,
+                        position: Some(to.clone()),
+                    };
+                    round.apply(deal, now_us()).map(drop)
+                }
                 StoredEvent::Action { seat, hand, action, .. } => {
                     action.parse::<blackjack::Action>().and_then(|action| {
                         let extra = round.extra_stake(*seat, *hand, action)?;
-                        round.act(*seat, *hand, action)?;
+                        let act = Command::Act {
+                            seat: *seat,
+                            hand: *hand,
+                            action,
+                        };
+                        round.apply(act, now_us())?;
                         extra_stakes += u32::from(extra.is_positive());
                         Ok(())
                     })
                 }
-                StoredEvent::Ball { pocket, .. } => round.land_ball(*pocket),
+                StoredEvent::Ball { pocket, .. } => {
+                    round.apply(Command::LandBall { pocket: *pocket }, now_us()).map(drop)
+                }
                 _ => Ok(()),
             };
             step.map_err(|error| format!("{error} replaying {event:?}"))?;
@@ -94,9 +106,9 @@ impl TableActor {
             Ok((round, extra_stakes)) => (round, extra_stakes, None),
             Err(error) => {
                 tracing::error!(table = %self.config.id, round = %record.round_id, error = %error, "cannot rebuild the interrupted round; voiding it");
-                let rules = blackjack::Rules::default();
+                let rules = self.config.blackjack_rules();
                 let mut round = Round::open(record.round_id, self.config.game, record.opened_at_us, rules);
-                round.phase = Phase::Dealing;
+                let _ = round.apply(Command::CloseBetting, now_us());
                 (round, 0, Some(format!("server restarted during the round ({error})")))
             }
         };
@@ -106,17 +118,12 @@ impl TableActor {
         let round_id = record.round_id;
         let blackjack = self.config.game == Game::Blackjack;
         let bets = record.bets.clone();
-        self.live = Some(LiveRound {
+        self.live = Some(LiveRound::new(
             round,
-            opened_at: Instant::now(),
-            opened_at_us: record.opened_at_us,
-            shoe_start: record.shoe_start,
-            wallets: HashMap::new(),
-            decision_in_flight: false,
-            decision_deadline_us: None,
+            record.opened_at_us,
+            record.shoe_start,
             extra_stakes,
-            settling: false,
-        });
+        ));
         let work = async move {
             let mut wallets = HashMap::new();
             for bet in &bets {

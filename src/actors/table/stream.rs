@@ -177,7 +177,7 @@ impl TableActor {
 
     pub(super) fn send_snapshot(&self, join: &Join) {
         let caller = &join.caller;
-        let phase = self.live.as_ref().map_or("waiting", |l| phase_name(l.round.phase));
+        let phase = self.live.as_ref().map_or("waiting", |l| phase_name(l.round.phase()));
         let snapshot = message::Snapshot {
             table: self.config.id.clone(),
             seq: self.delivered_seq,
@@ -208,8 +208,8 @@ impl TableActor {
     pub(super) fn round_view(&self, live: &LiveRound, player: &PlayerId) -> message::RoundView {
         let round = &live.round;
         message::RoundView {
-            round_id: round.id,
-            closes_at: round.closes_at_us,
+            round_id: round.id(),
+            closes_at: round.closes_at_us(),
             cards: dealt(round),
             odds: round.odds(&self.unseen),
             outcome: round.outcome(),

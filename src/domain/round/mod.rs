@@ -1,8 +1,19 @@
 //! One round at one table: its bets, its deal and its settlement, for any game. Pure.
 //!
-//! The table actor drives a `Round` through betting → dealing (→ blackjack decisions) →
-//! complete, journals what happens, and pays what `settle` says. Nothing here moves money
-//! or knows about time other than the microsecond timestamps it is handed.
+//! A `Round` is a closed state machine. [`Round::apply`] is the only way to change one: it
+//! refuses a [`Command`] with a [`RuleError`] and changes nothing, or applies it and returns
+//! the [`Event`]s that say what changed. Everything else only reads, so phases, deadlines
+//! and stakes cannot be set from outside. The table actor drives a round through betting →
+//! dealing (→ blackjack decisions) → complete (or void), journals what happens, and pays
+//! what [`Round::settle`] computes. Nothing here moves money or knows about time other than
+//! the microsecond timestamps it is handed.
+//!
+//! `commands.rs` holds the commands, the events and the rule of each transition;
+//! `model_tests.rs` runs random command sequences against a plain model of bets and money.
+
+mod commands;
+#[cfg(test)]
+mod model_tests;
 
 use std::collections::HashMap;
 
@@ -13,6 +24,8 @@ use crate::domain::error::RuleError;
 use crate::domain::games::{baccarat, blackjack, dragon_tiger, roulette};
 use crate::domain::ids::{BetId, PlayerId, RoundId};
 use crate::domain::money::{Amount, Currency};
+
+pub use commands::{moved_card, Command, Event, Placement};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -87,13 +100,26 @@ pub struct Bet {
 }
 
 impl Bet {
+    /// A bet as a player places it: no seat yet, not confirmed until its stake is debited.
+    pub fn pending(bet_id: BetId, player: PlayerId, currency: Currency, spot: Spot, amount: Amount) -> Bet {
+        Bet {
+            bet_id,
+            player,
+            currency,
+            spot,
+            amount,
+            seat: None,
+            confirmed: false,
+        }
+    }
+
     fn same_content(&self, other: &Bet) -> bool {
         self.currency == other.currency && self.spot == other.spot && self.amount == other.amount
     }
 }
 
 /// Limits applied to one bet.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BetRules {
     pub stake_min: Amount,
     pub stake_max: Amount,
@@ -115,7 +141,7 @@ pub enum Phase {
 
 /// The cards or ball of the round, by game.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Deal {
+enum Deal {
     Baccarat(baccarat::Coup),
     DragonTiger(dragon_tiger::Coup),
     Roulette(roulette::Spin),
@@ -159,30 +185,23 @@ pub struct Payout {
     pub payout: Amount,
 }
 
-/// Whether a bet is new or the harmless repeat of one already placed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Placement {
-    New,
-    /// Same bet_id and content: answer with the original ack.
-    Repeat {
-        confirmed: bool,
-    },
-}
-
+/// One round: only [`Round::apply`] changes it (see the module documentation).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Round {
-    pub id: RoundId,
-    pub game: Game,
-    pub phase: Phase,
-    pub closes_at_us: i64,
+    id: RoundId,
+    game: Game,
+    phase: Phase,
+    /// Bets are taken while `now_us < closes_at_us`; `StopBetting` only moves it earlier.
+    closes_at_us: i64,
     bets: Vec<Bet>,
     /// Indexes over `bets`, so a bet costs the same in a round of ten bets or of ten
     /// thousand (a bet storm).
     by_player: HashMap<PlayerId, PlayerBets>,
+    /// Bets whose debit is in flight; only betting has any.
     pending: usize,
-    pub deal: Deal,
-    /// Blackjack extra stakes (doubles, splits) per seat, already debited.
-    pub extra_stakes: Vec<(u8, Amount)>,
+    deal: Deal,
+    /// Blackjack extra stakes (doubles, splits, insurance) per seat, already debited.
+    extra_stakes: Vec<(u8, Amount)>,
     rules: blackjack::Rules,
 }
 
@@ -197,6 +216,7 @@ struct PlayerBets {
 }
 
 impl Round {
+    /// A round taking bets until `closes_at_us`.
     pub fn open(id: RoundId, game: Game, closes_at_us: i64, rules: blackjack::Rules) -> Round {
         let deal = match game {
             Game::Baccarat => Deal::Baccarat(baccarat::Coup::new()),
@@ -219,7 +239,8 @@ impl Round {
     }
 
     /// A round whose betting closed with `bets` (each already paid for), as it stood when
-    /// the cards started: how a restart picks up a round that was dealing.
+    /// the cards started: how a restart picks up a round that was dealing. The cards,
+    /// decisions and ball journaled after the close are then applied again, in order.
     ///
     /// # Errors
     /// Blackjack seats that cannot be dealt.
@@ -233,157 +254,48 @@ impl Round {
         let mut round = Round::open(id, game, closes_at_us, rules);
         round.bets = bets.into_iter().map(|bet| Bet { confirmed: true, ..bet }).collect();
         round.reindex();
-        round.close_betting()?;
+        round.apply(Command::CloseBetting, closes_at_us)?;
         Ok(round)
     }
 
+    pub fn id(&self) -> RoundId {
+        self.id
+    }
+
+    pub fn game(&self) -> Game {
+        self.game
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// When betting closes (or closed): bets are taken while `now_us < closes_at_us`.
+    pub fn closes_at_us(&self) -> i64 {
+        self.closes_at_us
+    }
+
+    /// Every bet, pending ones included, in the order they were placed.
     pub fn bets(&self) -> &[Bet] {
         &self.bets
-    }
-
-    fn reindex(&mut self) {
-        let bets = std::mem::take(&mut self.bets);
-        self.by_player.clear();
-        self.pending = 0;
-        for bet in bets {
-            self.index(bet);
-        }
-    }
-
-    fn index(&mut self, bet: Bet) {
-        let mine = self.by_player.entry(bet.player.clone()).or_insert(PlayerBets {
-            at: HashMap::new(),
-            currency: bet.currency,
-            seat: None,
-            blackjack_main: false,
-        });
-        mine.at.insert(bet.bet_id.clone(), self.bets.len());
-        mine.seat = mine.seat.or(bet.seat);
-        mine.blackjack_main |= bet.spot == Spot::BlackjackMain;
-        self.pending += usize::from(!bet.confirmed);
-        self.bets.push(bet);
-    }
-
-    fn position(&self, player: &PlayerId, bet_id: &BetId) -> Option<usize> {
-        self.by_player.get(player)?.at.get(bet_id).copied()
-    }
-
-    /// Validates a bet and records it as pending (unconfirmed until its debit is durable).
-    ///
-    /// # Errors
-    /// Betting closed, wrong round, bad amount, limits, a reused bet_id with other content,
-    /// or no free blackjack seat.
-    pub fn place_bet(
-        &mut self,
-        round_id: RoundId,
-        mut bet: Bet,
-        rules: &BetRules,
-        now_us: i64,
-    ) -> Result<Placement, RuleError> {
-        if round_id != self.id {
-            return Err(RuleError::WrongRound);
-        }
-        if let Some(existing) = self.position(&bet.player, &bet.bet_id).map(|at| &self.bets[at]) {
-            return if existing.same_content(&bet) {
-                Ok(Placement::Repeat {
-                    confirmed: existing.confirmed,
-                })
-            } else {
-                Err(RuleError::DuplicateBet)
-            };
-        }
-        if self.phase != Phase::Betting || now_us >= self.closes_at_us {
-            return Err(RuleError::BettingClosed);
-        }
-        if !bet.amount.is_positive() {
-            return Err(RuleError::BadAmount);
-        }
-        if bet.amount < rules.stake_min || bet.amount > rules.stake_max {
-            return Err(RuleError::BetLimit(format!(
-                "stake must be {}",
-                crate::domain::money::stake_range(rules.stake_min, rules.stake_max, bet.currency)
-            )));
-        }
-        if let Some(mine) = self.by_player.get(&bet.player) {
-            if mine.at.len() >= rules.bets_per_round_max {
-                return Err(RuleError::BetLimit(format!(
-                    "at most {} bets per round",
-                    rules.bets_per_round_max
-                )));
-            }
-            if mine.currency != bet.currency {
-                return Err(RuleError::WrongCurrency);
-            }
-            if bet.spot == Spot::BlackjackMain && mine.blackjack_main {
-                return Err(RuleError::BetLimit("one main bet per player per round".into()));
-            }
-        }
-        if bet.spot == Spot::BlackjackMain {
-            let taken: Vec<u8> = self.bets.iter().filter_map(|b| b.seat).collect();
-            bet.seat = Some(
-                (1..=rules.seats_max)
-                    .find(|s| !taken.contains(s))
-                    .ok_or(RuleError::TableFull)?,
-            );
-        }
-        bet.confirmed = false;
-        self.index(bet);
-        Ok(Placement::New)
-    }
-
-    /// The wallet took the stake: the bet stands.
-    pub fn confirm_bet(&mut self, player: &PlayerId, bet_id: &BetId) {
-        let Some(at) = self.position(player, bet_id) else {
-            return;
-        };
-        let bet = &mut self.bets[at];
-        if !bet.confirmed {
-            bet.confirmed = true;
-            self.pending -= 1;
-        }
-    }
-
-    /// The wallet refused the stake: forget the bet.
-    pub fn drop_bet(&mut self, player: &PlayerId, bet_id: &BetId) {
-        let Some(at) = self.position(player, bet_id) else {
-            return;
-        };
-        if self.bets[at].confirmed {
-            return;
-        }
-        // Rare (a refused debit): rebuilding the indexes keeps one way of keeping them.
-        self.bets.remove(at);
-        self.reindex();
     }
 
     pub fn has_pending_bets(&self) -> bool {
         self.pending > 0
     }
 
-    /// Ends betting. Blackjack seats its confirmed main bets; a blackjack round with no
-    /// seated player completes at once with nothing to deal.
-    ///
-    /// # Errors
-    /// [`RuleError::WrongPhase`] unless betting is open.
-    pub fn close_betting(&mut self) -> Result<(), RuleError> {
-        if self.phase != Phase::Betting {
-            return Err(RuleError::WrongPhase("betting is not open".into()));
+    /// Blackjack: the extra stakes (doubles, splits, insurance) taken so far, `(seat, amount)`
+    /// in the order they were taken.
+    pub fn extra_stakes(&self) -> &[(u8, Amount)] {
+        &self.extra_stakes
+    }
+
+    /// Roulette: the pocket the ball landed in, once it has.
+    pub fn pocket(&self) -> Option<u8> {
+        match &self.deal {
+            Deal::Roulette(spin) => spin.pocket(),
+            _ => None,
         }
-        if self.pending > 0 {
-            self.bets.retain(|b| b.confirmed);
-            self.reindex();
-        }
-        self.phase = Phase::Dealing;
-        if let Deal::Blackjack(slot) = &mut self.deal {
-            let mut seats: Vec<(u8, Amount)> = self.bets.iter().filter_map(|b| Some((b.seat?, b.amount))).collect();
-            seats.sort();
-            if seats.is_empty() {
-                self.phase = Phase::Complete;
-            } else {
-                *slot = Some(blackjack::Round::new(self.rules, &seats)?);
-            }
-        }
-        Ok(())
     }
 
     /// Where the next card goes (`player1`, `dragon`, `seat3.0`, `dealer`), or `None`.
@@ -399,71 +311,6 @@ impl Round {
         }
     }
 
-    /// Deals one card to the next position; `position`, when given (dealer console), must match.
-    /// Returns the position it went to.
-    ///
-    /// # Errors
-    /// No card expected now, or a different position expected.
-    pub fn deal_card(&mut self, card: Card, position: Option<&str>) -> Result<String, RuleError> {
-        let expected = self.next_position().ok_or(RuleError::NoCardExpected)?;
-        if let Some(named) = position {
-            if named != expected {
-                return Err(RuleError::WrongPosition {
-                    expected,
-                    got: named.chars().take(16).collect(),
-                });
-            }
-        }
-        match &mut self.deal {
-            Deal::Baccarat(coup) => {
-                coup.deal(card)?;
-            }
-            Deal::DragonTiger(coup) => {
-                coup.deal(card)?;
-            }
-            Deal::Blackjack(Some(round)) => {
-                round.deal(card)?;
-            }
-            Deal::Roulette(_) | Deal::Blackjack(None) => return Err(RuleError::NoCardExpected),
-        }
-        self.advance_phase();
-        Ok(expected)
-    }
-
-    /// Takes back the last card dealt.
-    ///
-    /// # Errors
-    /// [`RuleError::NothingToUndo`] when there is none (or the last step was a decision).
-    pub fn undo_card(&mut self) -> Result<(String, Card), RuleError> {
-        if !matches!(self.phase, Phase::Dealing | Phase::Deciding | Phase::Complete) {
-            return Err(RuleError::NothingToUndo);
-        }
-        let undone = match &mut self.deal {
-            Deal::Baccarat(coup) => coup.undo().map(|(p, c)| (p.to_string(), c))?,
-            Deal::DragonTiger(coup) => coup.undo().map(|(p, c)| (p.to_string(), c))?,
-            Deal::Blackjack(Some(round)) => round.undo().map(|(t, c)| (target_name(t), c))?,
-            Deal::Roulette(_) | Deal::Blackjack(None) => return Err(RuleError::NothingToUndo),
-        };
-        self.phase = Phase::Dealing;
-        self.advance_phase();
-        Ok(undone)
-    }
-
-    /// Roulette: the ball lands in `pocket`.
-    ///
-    /// # Errors
-    /// Not dealing, not roulette, or an invalid pocket.
-    pub fn land_ball(&mut self, pocket: u8) -> Result<(), RuleError> {
-        match (&mut self.deal, self.phase) {
-            (Deal::Roulette(spin), Phase::Dealing) => {
-                spin.set_pocket(pocket)?;
-                self.phase = Phase::Complete;
-                Ok(())
-            }
-            _ => Err(RuleError::NoCardExpected),
-        }
-    }
-
     /// Blackjack: the (seat, hand) that must act now.
     pub fn awaiting_decision(&self) -> Option<(u8, u8)> {
         match &self.deal {
@@ -472,15 +319,16 @@ impl Round {
         }
     }
 
-    pub fn seat_of(&self, player: &PlayerId) -> Option<u8> {
-        self.by_player.get(player)?.seat
+    /// Blackjack: what the hand awaiting a decision may do; empty when none is awaited.
+    pub fn legal_actions(&self) -> Vec<blackjack::Action> {
+        match &self.deal {
+            Deal::Blackjack(Some(round)) if self.phase == Phase::Deciding => round.legal_actions(),
+            _ => Vec::new(),
+        }
     }
 
-    pub fn player_at_seat(&self, seat: u8) -> Option<&Bet> {
-        self.bets.iter().find(|b| b.seat == Some(seat))
-    }
-
-    /// Blackjack: the extra stake an action needs (double, split, insurance), checking it is legal.
+    /// Blackjack: the extra stake an action needs (double, split, insurance), checking it is
+    /// legal, without changing anything: debit it, then apply [`Command::Act`].
     ///
     /// # Errors
     /// Not the hand's turn, or an illegal action.
@@ -491,44 +339,12 @@ impl Round {
         }
     }
 
-    /// Blackjack: applies a decision whose extra stake (if any) is already debited.
-    ///
-    /// # Errors
-    /// Not the hand's turn, or an illegal action.
-    pub fn act(&mut self, seat: u8, hand: u8, action: blackjack::Action) -> Result<(), RuleError> {
-        let Deal::Blackjack(Some(round)) = &mut self.deal else {
-            return Err(RuleError::NotYourTurn);
-        };
-        if self.phase != Phase::Deciding {
-            return Err(RuleError::NotYourTurn);
-        }
-        if let blackjack::ActionEffect::ExtraStake(extra) = round.act(seat, hand, action)? {
-            self.extra_stakes.push((seat, extra));
-        }
-        self.phase = Phase::Dealing;
-        self.advance_phase();
-        Ok(())
+    pub fn seat_of(&self, player: &PlayerId) -> Option<u8> {
+        self.by_player.get(player)?.seat
     }
 
-    fn advance_phase(&mut self) {
-        if self.phase != Phase::Dealing {
-            return;
-        }
-        let complete = match &self.deal {
-            Deal::Baccarat(coup) => coup.is_complete(),
-            Deal::DragonTiger(coup) => coup.is_complete(),
-            Deal::Roulette(spin) => spin.pocket().is_some(),
-            Deal::Blackjack(Some(round)) => {
-                if round.awaiting_decision().is_some() {
-                    self.phase = Phase::Deciding;
-                }
-                round.is_finished()
-            }
-            Deal::Blackjack(None) => true,
-        };
-        if complete {
-            self.phase = Phase::Complete;
-        }
+    pub fn player_at_seat(&self, seat: u8) -> Option<&Bet> {
+        self.bets.iter().find(|b| b.seat == Some(seat))
     }
 
     /// Every card dealt this round, in order, with its position.
@@ -577,7 +393,8 @@ impl Round {
         }
     }
 
-    /// Pays every bet of a complete round: a pure function of the deal and the bets.
+    /// Pays every bet of a complete round: a pure function of the deal and the bets. It
+    /// changes nothing, so computing it twice gives the same payouts.
     ///
     /// # Errors
     /// [`RuleError::WrongPhase`] before the round is complete; an overflow is reported the same way.
@@ -666,7 +483,24 @@ mod tests {
     #[test]
     fn bet_rules_hold_across_confirms_and_refused_debits() {
         let mut round = Round::open(RoundId(1), Game::Baccarat, i64::MAX, blackjack::Rules::default());
-        let place = |round: &mut Round, b: Bet| round.place_bet(RoundId(1), b, &RULES, 0);
+        let place = |round: &mut Round, b: Bet| {
+            let command = Command::PlaceBet {
+                round_id: RoundId(1),
+                bet: b,
+                rules: RULES,
+            };
+            round.apply(command, 0).map(|events| Placement::of(&events))
+        };
+        let confirm = |round: &mut Round, player: &str, bet_id: &str| {
+            let player = PlayerId::parse(player).unwrap();
+            let bet_id = BetId::parse(bet_id).unwrap();
+            round.apply(Command::ConfirmBet { player, bet_id }, 0).unwrap();
+        };
+        let drop = |round: &mut Round, player: &str, bet_id: &str| {
+            let player = PlayerId::parse(player).unwrap();
+            let bet_id = BetId::parse(bet_id).unwrap();
+            round.apply(Command::DropBet { player, bet_id }, 0).unwrap();
+        };
         assert_eq!(
             place(&mut round, bet("ann", "a1", "banker", 500, "EUR")),
             Ok(Placement::New)
@@ -684,7 +518,7 @@ mod tests {
             place(&mut round, bet("ann", "a2", "tie", 500, "USD")),
             Err(RuleError::WrongCurrency)
         );
-        round.confirm_bet(&PlayerId::parse("ann").unwrap(), &BetId::parse("a1").unwrap());
+        confirm(&mut round, "ann", "a1");
         assert!(!round.has_pending_bets());
         assert_eq!(
             place(&mut round, bet("ann", "a1", "banker", 500, "EUR")),
@@ -699,7 +533,7 @@ mod tests {
             Err(RuleError::BetLimit(_))
         ));
         // A refused debit frees its place and its id; confirmed bets stay findable.
-        round.drop_bet(&PlayerId::parse("ann").unwrap(), &BetId::parse("a2").unwrap());
+        drop(&mut round, "ann", "a2");
         assert!(!round.has_pending_bets());
         assert_eq!(
             place(&mut round, bet("ann", "a3", "tie", 500, "EUR")),
@@ -713,9 +547,9 @@ mod tests {
             place(&mut round, bet("bob", "a1", "banker", 500, "EUR")),
             Ok(Placement::New)
         );
-        round.drop_bet(&PlayerId::parse("ann").unwrap(), &BetId::parse("a3").unwrap());
-        round.drop_bet(&PlayerId::parse("bob").unwrap(), &BetId::parse("a1").unwrap());
-        round.close_betting().unwrap();
+        drop(&mut round, "ann", "a3");
+        drop(&mut round, "bob", "a1");
+        round.apply(Command::CloseBetting, 0).unwrap();
         let left: Vec<&str> = round.bets().iter().map(|b| b.bet_id.as_str()).collect();
         assert_eq!(left, ["a1"]);
     }
