@@ -11,7 +11,7 @@ use croupier::config::Config;
 use croupier::domain::ids::{BetId, PlayerId, RoundId, TableId};
 use croupier::domain::money::Amount;
 use croupier::journal::records::{encode, ledger_key, LedgerRecord, TxKind, RECORD_VERSION};
-use croupier::journal::replay::stake_txid;
+use croupier::journal::txid;
 use croupier::journal::{wait, Batch, Journal, JournalError, Tree};
 use tokio::runtime::Runtime;
 
@@ -29,7 +29,7 @@ fn stake_record(n: u64) -> (Vec<u8>, Vec<u8>) {
     let player = PlayerId::parse(&format!("player-{}", n % 200)).expect("valid player id");
     let round_id = RoundId(1 + n / 1_000);
     let bet_id = BetId::parse(&format!("bet-{n}")).expect("valid bet id");
-    let txid = stake_txid(round_id, bet_id.as_str());
+    let txid = txid::stake(round_id, bet_id.as_str());
     let record = LedgerRecord {
         v: RECORD_VERSION,
         txid: txid.clone(),

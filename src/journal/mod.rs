@@ -11,6 +11,7 @@
 pub mod events;
 pub mod records;
 pub mod replay;
+pub mod txid;
 
 use std::collections::HashSet;
 use std::ffi::OsString;

@@ -13,7 +13,7 @@ use crate::actors::wallet::WalletState;
 use crate::domain::ids::{PlayerId, RoundId};
 use crate::domain::money::{Amount, Currency};
 use crate::journal::records::{self, LedgerRecord, RoundRecord, RoundStatus, TxKind};
-use crate::journal::{Journal, JournalError, Tree};
+use crate::journal::{txid, Journal, JournalError, Tree};
 
 /// Per-currency totals: `player_balances + house_result == deposits - withdrawals`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -150,7 +150,7 @@ pub fn audit_rounds(journal: &Journal, replayed: &Replayed) -> Result<RoundAudit
             RoundStatus::Open | RoundStatus::Dealing | RoundStatus::Settling => audit.unfinished.push(id),
             RoundStatus::Void => {
                 for stake in stakes {
-                    if ledger(&stake.player, &refund_txid(&stake.txid)).is_none() {
+                    if ledger(&stake.player, &txid::refund(&stake.txid)).is_none() {
                         audit
                             .problems
                             .push(format!("round {id} is void but stake {} was not refunded", stake.txid));
@@ -180,7 +180,7 @@ fn audit_settled(
             // A refunded stake (a double whose action was lost to a crash) was never part
             // of the bet.
             .filter(|s| s.player == bet.player && s.bet_id.as_ref() == Some(&bet.bet_id))
-            .filter(|s| ledger(&s.player, &refund_txid(&s.txid)).is_none())
+            .filter(|s| ledger(&s.player, &txid::refund(&s.txid)).is_none())
             .map(|s| s.amount.minor())
             .sum();
         if staked != bet.amount.minor() {
@@ -291,10 +291,6 @@ pub fn plan_repairs(
     Ok(repairs)
 }
 
-pub fn stake_txid(round: RoundId, bet_id: &str) -> String {
-    format!("stake/{round}/{bet_id}")
-}
-
 /// The payout credits a round owes once its outcome is known: one per player and currency
 /// with winnings, their sum, under `payout/{round}/{currency}` (a round recorded before
 /// version 2: one per winning bet, under `payout/{round}/{bet_id}`). The table pays these
@@ -329,7 +325,7 @@ pub fn payout_credits(round: &RoundRecord, ts_us: i64) -> Option<Vec<LedgerRecor
                         &bet.player,
                         bet.currency,
                         payout,
-                        format!("payout/{}/{}", round.round_id, bet.bet_id),
+                        txid::payout_of_bet(round.round_id, bet.bet_id.as_str()),
                     )
                 })
                 .collect(),
@@ -343,26 +339,17 @@ pub fn payout_credits(round: &RoundRecord, ts_us: i64) -> Option<Vec<LedgerRecor
     Some(
         sums.into_iter()
             .map(|((player, currency), amount)| {
-                credit(
-                    player,
-                    currency,
-                    amount,
-                    format!("payout/{}/{currency}", round.round_id),
-                )
+                credit(player, currency, amount, txid::payout(round.round_id, currency))
             })
             .collect(),
     )
-}
-
-pub fn refund_txid(stake_txid: &str) -> String {
-    format!("refund/{stake_txid}")
 }
 
 /// The refund that cancels a stake.
 pub fn refund_of(stake: &LedgerRecord, now_us: i64) -> LedgerRecord {
     LedgerRecord {
         v: records::RECORD_VERSION,
-        txid: refund_txid(&stake.txid),
+        txid: txid::refund(&stake.txid),
         kind: TxKind::Refund,
         ts_us: now_us,
         session_id: None,

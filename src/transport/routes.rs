@@ -26,7 +26,7 @@ use crate::domain::fair::{self, ServerSeed};
 use crate::domain::ids::{PlayerId, RoundId, TableId};
 use crate::domain::money::{Amount, Currency};
 use crate::journal::records::{self, LedgerRecord, RoundRecord, ShoeRecord, TxKind};
-use crate::journal::replay;
+use crate::journal::{replay, txid};
 use crate::transport::admission::Refusal;
 use crate::transport::auth::{AuthError, Signed};
 use crate::transport::dealer::DealerSocket;
@@ -319,7 +319,7 @@ async fn sandbox_launch(state: web::Data<AppState>, req: HttpRequest, body: web:
         return response;
     }
     // One welcome per player and currency: the txid makes repeats harmless.
-    let txid = format!("deposit/sandbox-welcome/{}", request.currency);
+    let txid = txid::sandbox_welcome(request.currency);
     let welcomed = match replay::ledger_record(&state.journal, &request.player_id, &txid) {
         Ok(welcomed) => welcomed.is_some(),
         Err(_) => return internal(),
@@ -519,7 +519,7 @@ async fn sandbox_deposit(state: web::Data<AppState>, req: HttpRequest, body: web
         &request.player_id,
         request.currency,
         amount,
-        format!("deposit/{tx_id}"),
+        txid::deposit(&tx_id),
     )
     .await
     {

@@ -15,7 +15,8 @@ use crate::domain::ids::{BetId, PlayerId, RoundId};
 use crate::domain::money::{Amount, Currency};
 use crate::domain::round::{Bet, Command, Game, Spot};
 use crate::journal::records::{self, BetRecord, CardRecord, LedgerRecord, RoundRecord, RoundStatus, TxKind};
-use crate::journal::replay::{payout_credits, refund_of, stake_txid};
+use crate::journal::replay::{payout_credits, refund_of};
+use crate::journal::txid;
 use crate::journal::Batch;
 use crate::wire::event::TableEvent;
 use crate::wire::message::{self, Ack, Money, ServerMsg};
@@ -256,7 +257,7 @@ impl TableActor {
                 round_id,
                 session,
                 bet.amount,
-                stake_txid(round_id, bet.bet_id.as_str()),
+                txid::stake(round_id, bet.bet_id.as_str()),
                 ts,
             );
             refunds.push(wallet.send(Credit(refund_of(&stake, ts))));
@@ -269,7 +270,7 @@ impl TableActor {
             {
                 let n = extras.entry(*seat).or_default();
                 *n += 1;
-                let txid = format!("{}/x{n}", stake_txid(round_id, bet.bet_id.as_str()));
+                let txid = txid::extra_stake(round_id, bet.bet_id.as_str(), *n);
                 let stake = self.stake_record(bet, round_id, session, *extra, txid, ts);
                 refunds.push(wallet.send(Credit(refund_of(&stake, ts))));
             }

@@ -16,7 +16,7 @@ use crate::domain::games::blackjack;
 use crate::domain::money::Amount;
 use crate::domain::round::{Bet, BetRules, Command, Phase, Placement, Spot};
 use crate::journal::records::LedgerRecord;
-use crate::journal::replay::stake_txid;
+use crate::journal::txid;
 use crate::journal::Batch;
 use crate::wire::event::TableEvent;
 use crate::wire::message::{self, Ack, Money, ServerMsg};
@@ -189,7 +189,7 @@ impl TableActor {
             .seat_of(&caller.player)
             .filter(|_| spot == Spot::BlackjackMain);
         let placed = live.round.bets().last().cloned().expect("just placed");
-        let txid = stake_txid(*round_id, bet_id.as_str());
+        let txid = txid::stake(*round_id, bet_id.as_str());
         let stake = self.stake_record(&placed, *round_id, &caller.session_id, Amount(*amount), txid, now_us());
         Ok(Some(Taken { seat, stake }))
     }
@@ -305,7 +305,7 @@ impl Handler<Act> for TableActor {
         };
         live.extra_stakes += 1;
         live.decision_in_flight = true;
-        let txid = format!("{}/x{}", stake_txid(round_id, bet.bet_id.as_str()), live.extra_stakes);
+        let txid = txid::extra_stake(round_id, bet.bet_id.as_str(), live.extra_stakes);
         let stake = self.stake_record(&bet, round_id, &caller.session_id, extra, txid, now_us());
         self.debit(ctx, &caller.wallet, stake, round_id, move |act, ctx, result| {
             let Some(live) = act.live.as_mut() else { return };

@@ -13,7 +13,8 @@ use crate::domain::ids::{PlayerId, RoundId};
 use crate::domain::round::{Bet, Command, Game, Round, Spot};
 use crate::journal::events::{self, StoredEvent};
 use crate::journal::records::RoundRecord;
-use crate::journal::replay::{ledger_record, refund_of, stake_txid};
+use crate::journal::replay::{ledger_record, refund_of};
+use crate::journal::txid;
 use crate::journal::{self, table_prefix, Tree};
 
 use super::*;
@@ -133,15 +134,15 @@ impl TableActor {
                 let Ok(wallet) = bank.send(GetWallet(bet.player.clone())).await else {
                     continue;
                 };
-                let session = stake_of(&bet.player, &stake_txid(round_id, bet.bet_id.as_str()))
+                let session = stake_of(&bet.player, &txid::stake(round_id, bet.bet_id.as_str()))
                     .and_then(|stake| stake.session_id)
                     .unwrap_or_default();
                 wallets.insert(bet.player.clone(), (wallet, session));
             }
             if blackjack {
-                let orphan = format!("/x{}", extra_stakes + 1);
                 for bet in &bets {
-                    let txid = format!("{}{orphan}", stake_txid(round_id, bet.bet_id.as_str()));
+                    // A double or split paid for whose action never reached the journal.
+                    let txid = txid::extra_stake(round_id, bet.bet_id.as_str(), extra_stakes + 1);
                     let (Some(stake), Some((wallet, _))) = (stake_of(&bet.player, &txid), wallets.get(&bet.player))
                     else {
                         continue;
