@@ -88,4 +88,7 @@ async fn roulette_spins_verify_each_round() {
         .1;
     assert_eq!(verdict["status"], "verified", "{verdict}");
     assert_eq!(verdict["expected"]["pocket"], ball["pocket"]);
+    assert!(verdict.get("decks").is_none(), "a spin has no decks: {verdict}");
+    let record = server.http("GET", &format!("/v1/rounds/{round}"), &[], "").await.1;
+    assert!(record.get("decks").is_none(), "a spin has no decks: {record}");
 }

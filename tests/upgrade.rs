@@ -231,7 +231,13 @@ async fn check_rounds(server: &Server, manifest: &Value) {
         }
         assert_eq!(status, 200, "round {id} is gone: {record}");
         let mut want = without_version(&expected["record"]);
+        // A roulette spin has no decks; the release that wrote the journal showed its
+        // table's default on the round and its verification.
+        let roulette = expected["record"]["game"] == "roulette";
         let fields = want.as_object_mut().unwrap();
+        if roulette {
+            fields.remove("decks");
+        }
         if round == finished_at_start {
             // Recovery voided it at the start that opened the journal, and says when.
             assert!(record["finished_at_us"].is_i64(), "{record}");
@@ -246,7 +252,11 @@ async fn check_rounds(server: &Server, manifest: &Value) {
         assert_unchanged(&want, &record, &format!("round {id}"));
 
         let verdict = server.http("GET", &format!("/v1/rounds/{id}/verify"), &[], "").await.1;
-        let was = &expected["verify"];
+        let mut was = expected["verify"].clone();
+        if roulette {
+            was.as_object_mut().map(|fields| fields.remove("decks"));
+        }
+        let was = &was;
         let revealing = ["pending", "verified"];
         if !secret_at_crash {
             assert_eq!(verdict["status"], "verified", "round {id}: {verdict}");

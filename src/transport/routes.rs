@@ -612,7 +612,9 @@ async fn round(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Str
             if let Some(shoe) = shoe {
                 body["server_seed"] = json!(shoe.server_seed);
                 body["client_seed"] = json!(shoe.client_seed);
-                body["decks"] = json!(shoe.decks);
+                if record.game.uses_cards() {
+                    body["decks"] = json!(shoe.decks);
+                }
             }
             HttpResponse::Ok().json(body)
         }
@@ -651,7 +653,12 @@ pub fn verify(record: &RoundRecord, shoe: Option<&ShoeRecord>) -> Value {
     };
     let commit_ok = fair::commit(&seed) == shoe.commit && record.commit.as_deref().is_none_or(|c| c == shoe.commit);
     let key = fair::shuffle_key(&seed, client_seed, shoe.nonce);
-    let details = json!({"server_seed": seed_hex, "client_seed": client_seed, "nonce": shoe.nonce, "decks": shoe.decks, "commit_ok": commit_ok});
+    let mut details =
+        json!({"server_seed": seed_hex, "client_seed": client_seed, "nonce": shoe.nonce, "commit_ok": commit_ok});
+    if record.game.uses_cards() {
+        // A roulette spin has a seed and no decks.
+        details["decks"] = json!(shoe.decks);
+    }
     let (dealt_ok, expected) = if record.game == crate::domain::round::Game::Roulette {
         let pocket = fair::roulette_pocket(&key);
         (record.pocket.is_none_or(|p| p == pocket), json!({"pocket": pocket}))
