@@ -15,8 +15,8 @@ use crate::domain::games::blackjack;
 use crate::domain::ids::{PlayerId, RoundId};
 use crate::domain::round::{moved_card, Command, Game, Phase, Round};
 use crate::domain::shoe::Shoe;
-use crate::journal::records::{self, RoundRecord, RoundStatus, ShoeRecord};
-use crate::journal::{table_key, Batch, Tree};
+use crate::journal::records::{self, RoundRecord, RoundStatus};
+use crate::journal::Batch;
 use crate::wire::event::TableEvent;
 use crate::wire::message::{self, Ack};
 use crate::wire::CommandError;
@@ -155,37 +155,7 @@ impl TableActor {
         let round_id = live.round.id();
         let bets = live.round.bets().len();
         let mut batch = Batch::new();
-        if let Some(shoe) = self.shoe.as_mut() {
-            if shoe.key.is_none() {
-                let client_seed = fair::combine_client_seeds(&shoe.client_seeds);
-                let key = fair::shuffle_key(&shoe.seed, &client_seed, shoe.nonce);
-                if self.config.game != Game::Roulette {
-                    match fair::shuffled_shoe(self.config.decks, &key) {
-                        Ok(cards) => shoe.cards = Some(Shoe::new(cards, self.config.cut_cards_from_end as usize)),
-                        Err(error) => tracing::error!(table = %self.config.id, error = %error, "cannot build shoe"),
-                    }
-                }
-                shoe.key = Some(key);
-                let record = ShoeRecord {
-                    v: records::RECORD_VERSION,
-                    table: self.config.id.clone(),
-                    nonce: shoe.nonce,
-                    game: self.config.game,
-                    decks: self.config.decks,
-                    commit: shoe.commit.clone(),
-                    client_seed: Some(client_seed),
-                    server_seed: None,
-                };
-                batch.insert(
-                    Tree::Shoes,
-                    table_key(self.config.id.as_str(), shoe.nonce),
-                    records::encode(&record),
-                );
-            }
-            if let Some(live) = self.live.as_mut() {
-                live.shoe_start = shoe.cards.as_ref().map(Shoe::position);
-            }
-        }
+        self.shuffle_at_close(&mut batch);
         // The bets as they stand at close, durable with `bets_closed`: what a restart needs
         // to deal the round on.
         let mut record = self.round_record(RoundStatus::Dealing);

@@ -129,16 +129,7 @@ impl TableActor {
         let nonce = self.shoe_nonce;
         let key = table_key(self.id(), nonce);
         batch.insert(Tree::Secrets, key.clone(), seed.to_hex().into_bytes());
-        let record = ShoeRecord {
-            v: records::RECORD_VERSION,
-            table: self.config.id.clone(),
-            nonce,
-            game: self.config.game,
-            decks: self.config.decks,
-            commit: commit.clone(),
-            client_seed: None,
-            server_seed: None,
-        };
+        let record = self.shoe_record(nonce, commit.clone(), None, None);
         batch.insert(Tree::Shoes, key, records::encode(&record));
         self.shoe = Some(ShoeState {
             nonce,
@@ -154,20 +145,62 @@ impl TableActor {
         Ok(())
     }
 
+    /// This table's record of shoe `nonce`: public parts only.
+    fn shoe_record(
+        &self,
+        nonce: u64,
+        commit: String,
+        client_seed: Option<String>,
+        server_seed: Option<String>,
+    ) -> ShoeRecord {
+        ShoeRecord {
+            v: records::RECORD_VERSION,
+            table: self.config.id.clone(),
+            nonce,
+            game: self.config.game,
+            decks: self.config.decks,
+            commit,
+            client_seed,
+            server_seed,
+        }
+    }
+
+    /// At the first close of betting of a shoe, its order is fixed: the server seed and the
+    /// client seeds given while betting was open are combined and the shoe shuffled (a
+    /// roulette spin's ball is drawn from the same key). The combined client seed is
+    /// journaled with the close. Notes where the round's cards start.
+    pub(super) fn shuffle_at_close(&mut self, batch: &mut Batch) {
+        let Some(shoe) = self.shoe.as_mut() else { return };
+        if shoe.key.is_none() {
+            let client_seed = fair::combine_client_seeds(&shoe.client_seeds);
+            let key = fair::shuffle_key(&shoe.seed, &client_seed, shoe.nonce);
+            if self.config.game != Game::Roulette {
+                match fair::shuffled_shoe(self.config.decks, &key) {
+                    Ok(cards) => shoe.cards = Some(Shoe::new(cards, self.config.cut_cards_from_end as usize)),
+                    Err(error) => tracing::error!(table = %self.config.id, error = %error, "cannot build shoe"),
+                }
+            }
+            shoe.key = Some(key);
+            let (nonce, commit) = (shoe.nonce, shoe.commit.clone());
+            let record = self.shoe_record(nonce, commit, Some(client_seed), None);
+            batch.insert(Tree::Shoes, table_key(self.id(), nonce), records::encode(&record));
+        }
+        let start = self.shoe.as_ref().and_then(|s| s.cards.as_ref()).map(Shoe::position);
+        if let Some(live) = self.live.as_mut() {
+            live.shoe_start = start;
+        }
+    }
+
     pub(super) fn reveal(&mut self, ctx: &mut Context<Self>) {
         let Some(shoe) = self.shoe.take() else { return };
         let key = table_key(self.id(), shoe.nonce);
         let client_seed = fair::combine_client_seeds(&shoe.client_seeds);
-        let record = ShoeRecord {
-            v: records::RECORD_VERSION,
-            table: self.config.id.clone(),
-            nonce: shoe.nonce,
-            game: self.config.game,
-            decks: self.config.decks,
-            commit: shoe.commit.clone(),
-            client_seed: Some(client_seed.clone()),
-            server_seed: Some(shoe.seed.to_hex()),
-        };
+        let record = self.shoe_record(
+            shoe.nonce,
+            shoe.commit.clone(),
+            Some(client_seed.clone()),
+            Some(shoe.seed.to_hex()),
+        );
         let mut batch = Batch::new();
         batch.insert(Tree::Shoes, key.clone(), records::encode(&record));
         batch.remove(Tree::Secrets, key);
