@@ -25,8 +25,10 @@ stake_max = 10000000
 
 /** Tables paced for tests: short bet windows, quick cards, short pauses. */
 export const TABLES = {
-  // Where the player bets: 8 decks, so its shoe outlasts the suite.
-  'bac-play': `id = "bac-play"\nname = "Test Baccarat"\ngame = "baccarat"\ndealer = "auto"\ndecks = 8\nbet_window_ms = 2500\ncard_interval_ms = 300\nresult_pause_ms = 500\n${LIMITS}`,
+  // Where the player bets: 8 decks, so its shoe outlasts the suite. The result stays up for
+  // 2.5 s: a test that reconnects or reads the felt after a round must find it before the
+  // next round clears it, also on a slow or loaded machine.
+  'bac-play': `id = "bac-play"\nname = "Test Baccarat"\ngame = "baccarat"\ndealer = "auto"\ndecks = 8\nbet_window_ms = 2500\ncard_interval_ms = 300\nresult_pause_ms = 2500\n${LIMITS}`,
   // One deck, cut card 32 from the end: the shoe ends after a few rounds and is revealed.
   'bac-shoe': `id = "bac-shoe"\nname = "Short Shoe Baccarat"\ngame = "baccarat"\ndealer = "auto"\ndecks = 1\ncut_cards_from_end = 32\nbet_window_ms = 1500\ncard_interval_ms = 200\nresult_pause_ms = 400\n${LIMITS}`,
   // Driven by the dealer console; a long window because the dealer closes betting.
